@@ -1,0 +1,19 @@
+/* Every subcommand: its spec (for help and the man-page test) and entry. */
+#ifndef MEDSEG_CLI_COMMANDS_H
+#define MEDSEG_CLI_COMMANDS_H
+
+#include "opt.h"
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+typedef struct command {
+    const cmd_spec *spec;
+    cmd_fn run;
+} command;
+
+extern const cmd_spec convert_spec, info_spec, phantom_spec;
+int cmd_convert(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_phantom(int argc, char **argv);
+
+#endif

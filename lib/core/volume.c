@@ -1,0 +1,216 @@
+#include "medseg/volume.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MEDSEG_VOXEL_LIMIT
+#define MEDSEG_VOXEL_LIMIT 4294967296ULL
+#endif
+
+static uint64_t voxel_limit = MEDSEG_VOXEL_LIMIT;
+
+void ms_set_voxel_limit(uint64_t n) { voxel_limit = n ? n : MEDSEG_VOXEL_LIMIT; }
+uint64_t ms_voxel_limit(void) { return voxel_limit; }
+
+static const struct {
+    const char *name;
+    size_t size;
+    int integer;
+    double lo, hi;
+} dtypes[MS_DTYPE_COUNT] = {
+    [MS_U8] = {"uint8", 1, 1, 0, 255},
+    [MS_I16] = {"int16", 2, 1, -32768, 32767},
+    [MS_U16] = {"uint16", 2, 1, 0, 65535},
+    [MS_I32] = {"int32", 4, 1, -2147483648.0, 2147483647.0},
+    [MS_F32] = {"float32", 4, 0, -3.4028234663852886e38, 3.4028234663852886e38},
+    [MS_F64] = {"float64", 8, 0, -1.7976931348623157e308, 1.7976931348623157e308},
+};
+
+const char *ms_dtype_name(ms_dtype t) { return t < MS_DTYPE_COUNT ? dtypes[t].name : "?"; }
+size_t ms_dtype_size(ms_dtype t) { return t < MS_DTYPE_COUNT ? dtypes[t].size : 0; }
+int ms_dtype_is_integer(ms_dtype t) { return t < MS_DTYPE_COUNT && dtypes[t].integer; }
+
+void ms_dtype_range(ms_dtype t, double *lo, double *hi)
+{
+    *lo = dtypes[t].lo;
+    *hi = dtypes[t].hi;
+}
+
+int ms_dtype_parse(const char *s, ms_dtype *out)
+{
+    for (int t = 0; t < MS_DTYPE_COUNT; t++)
+        if (strcmp(s, dtypes[t].name) == 0) {
+            *out = (ms_dtype)t;
+            return 1;
+        }
+    return 0;
+}
+
+ms_status ms_volume_size(const int64_t dim[3], ms_dtype t, size_t *nvox, size_t *nbytes,
+                         const char *what)
+{
+    for (int a = 0; a < 3; a++)
+        if (dim[a] < 1)
+            return ms_fail(MS_ERR_INPUT, "%s: dimension %d is %lld, must be at least 1", what,
+                           a + 1, (long long)dim[a]);
+    size_t n, b;
+    if (!ms_mul3_size((size_t)dim[0], (size_t)dim[1], (size_t)dim[2], &n) ||
+        !ms_mul_size(n, ms_dtype_size(t), &b))
+        return ms_fail(MS_ERR_INPUT, "%s: dimensions %lldx%lldx%lld overflow the address space",
+                       what, (long long)dim[0], (long long)dim[1], (long long)dim[2]);
+    if ((uint64_t)n > voxel_limit)
+        return ms_fail(MS_ERR_INPUT,
+                       "%s: %lldx%lldx%lld = %zu voxels exceeds the limit of %llu "
+                       "(raise it with --max-voxels)",
+                       what, (long long)dim[0], (long long)dim[1], (long long)dim[2], n,
+                       (unsigned long long)voxel_limit);
+    if (nvox) *nvox = n;
+    if (nbytes) *nbytes = b;
+    return MS_OK;
+}
+
+static void identity(double a[4][4])
+{
+    memset(a, 0, sizeof(double) * 16);
+    for (int i = 0; i < 4; i++) a[i][i] = 1.0;
+}
+
+ms_status ms_volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, const char *what)
+{
+    size_t n;
+    ms_status st = ms_volume_size(dim, t, &n, NULL, what);
+    if (st) return st;
+    memset(v, 0, sizeof *v);
+    st = ms_alloc_array(&v->data, n, ms_dtype_size(t), 1, what);
+    if (st) return st;
+    memcpy(v->dim, dim, sizeof v->dim);
+    v->dtype = t;
+    identity(v->affine);
+    for (int a = 0; a < 3; a++) v->spacing[a] = 1.0;
+    return MS_OK;
+}
+
+void ms_nifti_header_free(void *hdr);  /* lib/io/nifti.c */
+void *ms_nifti_header_copy(const void *hdr);
+
+void ms_volume_free(ms_volume *v)
+{
+    if (!v) return;
+    free(v->data);
+    ms_nifti_header_free(v->nifti);
+    memset(v, 0, sizeof *v);
+}
+
+size_t ms_volume_nvox(const ms_volume *v)
+{
+    return (size_t)v->dim[0] * (size_t)v->dim[1] * (size_t)v->dim[2];
+}
+
+void ms_volume_set_affine(ms_volume *v, const double a[4][4])
+{
+    memcpy(v->affine, a, sizeof v->affine);
+    for (int c = 0; c < 3; c++)
+        v->spacing[c] = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
+}
+
+ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t)
+{
+    ms_status st = ms_volume_alloc(out, like->dim, t, "volume");
+    if (st) return st;
+    ms_volume_set_affine(out, like->affine);
+    out->nifti = ms_nifti_header_copy(like->nifti);
+    return MS_OK;
+}
+
+double ms_volume_get(const ms_volume *v, size_t i)
+{
+    switch (v->dtype) {
+    case MS_U8: return ((const uint8_t *)v->data)[i];
+    case MS_I16: return ((const int16_t *)v->data)[i];
+    case MS_U16: return ((const uint16_t *)v->data)[i];
+    case MS_I32: return ((const int32_t *)v->data)[i];
+    case MS_F32: return ((const float *)v->data)[i];
+    case MS_F64: return ((const double *)v->data)[i];
+    default: return 0;
+    }
+}
+
+void ms_volume_set(ms_volume *v, size_t i, double x)
+{
+    switch (v->dtype) {
+    case MS_U8: ((uint8_t *)v->data)[i] = (uint8_t)x; break;
+    case MS_I16: ((int16_t *)v->data)[i] = (int16_t)x; break;
+    case MS_U16: ((uint16_t *)v->data)[i] = (uint16_t)x; break;
+    case MS_I32: ((int32_t *)v->data)[i] = (int32_t)x; break;
+    case MS_F32: ((float *)v->data)[i] = (float)x; break;
+    case MS_F64: ((double *)v->data)[i] = x; break;
+    default: break;
+    }
+}
+
+ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t *clamped)
+{
+    ms_status st = ms_volume_like(out, in, t);
+    if (st) return st;
+    double lo, hi;
+    ms_dtype_range(t, &lo, &hi);
+    int integer = ms_dtype_is_integer(t);
+    size_t n = ms_volume_nvox(in), bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = ms_volume_get(in, i);
+        if (integer) x = isnan(x) ? 0 : nearbyint(x);
+        if (x < lo || x > hi) {
+            bad++;
+            x = x < lo ? lo : hi;
+        }
+        ms_volume_set(out, i, x);
+    }
+    if (clamped) *clamped = bad;
+    return MS_OK;
+}
+
+void ms_volume_minmax(const ms_volume *v, double *lo, double *hi)
+{
+    size_t n = ms_volume_nvox(v);
+    double a = INFINITY, b = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double x = ms_volume_get(v, i);
+        if (x < a) a = x;
+        if (x > b) b = x;
+    }
+    *lo = a;
+    *hi = b;
+}
+
+void ms_voxel_to_world(const ms_volume *v, const double ijk[3], double xyz[3])
+{
+    for (int r = 0; r < 3; r++)
+        xyz[r] = v->affine[r][0] * ijk[0] + v->affine[r][1] * ijk[1] + v->affine[r][2] * ijk[2] +
+                 v->affine[r][3];
+}
+
+void ms_orientation_code(const double a[4][4], char code[4])
+{
+    /* LPS world: +x Left, +y Posterior, +z Superior. Each voxel axis gets the
+     * world axis it is most aligned with, taken greedily by largest cosine
+     * so no world axis is used twice. */
+    static const char pos[3] = {'L', 'P', 'S'}, neg[3] = {'R', 'A', 'I'};
+    int used[3] = {0, 0, 0}, done[3] = {0, 0, 0};
+    for (int pass = 0; pass < 3; pass++) {
+        int bc = -1, br = -1;
+        double best = -1;
+        for (int c = 0; c < 3; c++) {
+            if (done[c]) continue;
+            double len = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
+            for (int r = 0; r < 3; r++) {
+                if (used[r]) continue;
+                double cosv = len > 0 ? fabs(a[r][c]) / len : 0;
+                if (cosv > best) best = cosv, bc = c, br = r;
+            }
+        }
+        done[bc] = used[br] = 1;
+        code[bc] = a[br][bc] >= 0 ? pos[br] : neg[br];
+    }
+    code[3] = '\0';
+}

@@ -1,0 +1,42 @@
+/* Outputs appear whole or not at all: write to a temporary name in the
+ * destination directory, then rename over the final name. */
+#ifndef MEDSEG_ATOMIC_FILE_H
+#define MEDSEG_ATOMIC_FILE_H
+
+#include <stdio.h>
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_atomic {
+    char *final_path;
+    char *tmp_path;
+    int is_dir;
+} ms_atomic;
+
+/* Picks a temporary path beside `path` that keeps its extension (so that
+ * writers choosing compression from the suffix behave), creating nothing. */
+ms_status ms_atomic_begin(ms_atomic *a, const char *path);
+/* Same for a directory: the temporary directory is created. */
+ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path);
+/* Renames the temporary into place (a directory replaces only an empty or
+ * missing one). */
+ms_status ms_atomic_commit(ms_atomic *a);
+/* Removes the temporary; safe after commit and on a never-begun struct. */
+void ms_atomic_abort(ms_atomic *a);
+
+/* "-" means stdout; otherwise an atomic text file. */
+typedef struct ms_text_out {
+    FILE *fp;
+    ms_atomic at;
+    int is_stdout;
+} ms_text_out;
+ms_status ms_text_open(ms_text_out *o, const char *path);
+ms_status ms_text_close(ms_text_out *o, int ok);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

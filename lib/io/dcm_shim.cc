@@ -1,0 +1,227 @@
+// The DCMTK shim: everything that touches DCMTK is here, behind the plain C
+// functions declared in dcm_shim.h. No exceptions or C++ types cross it.
+#include "dcm_shim.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+namespace {
+
+std::once_flag codecs_once;
+
+void init_dcmtk()
+{
+    std::call_once(codecs_once, [] {
+        // DCMTK logs parser complaints to stderr; our caller reports one line.
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DJDecoderRegistration::registerCodecs();
+        DJLSDecoderRegistration::registerCodecs();
+        DcmRLEDecoderRegistration::registerCodecs();
+    });
+}
+
+void copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n)
+{
+    OFString s;
+    dst[0] = '\0';
+    if (ds->findAndGetOFString(tag, s).good()) {
+        snprintf(dst, n, "%s", s.c_str());
+        // Trailing pad spaces are not part of the value.
+        for (size_t len = strlen(dst); len > 0 && dst[len - 1] == ' '; len--) dst[len - 1] = '\0';
+    }
+}
+
+int get_doubles(DcmItem *ds, const DcmTagKey &tag, double *out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        Float64 v;
+        if (ds->findAndGetFloat64(tag, v, (unsigned long)i).bad() || !std::isfinite(v)) return 0;
+        out[i] = v;
+    }
+    return 1;
+}
+
+int get_int(DcmItem *ds, const DcmTagKey &tag, int fallback)
+{
+    Uint16 u;
+    if (ds->findAndGetUint16(tag, u).good()) return u;
+    Sint32 s;
+    if (ds->findAndGetSint32(tag, s).good()) return (int)s;
+    OFString str;
+    if (ds->findAndGetOFString(tag, str).good()) return atoi(str.c_str());
+    return fallback;
+}
+
+void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
+{
+    DcmDataset *ds = ff.getDataset();
+    memset(h, 0, sizeof *h);
+    copy_str(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
+    copy_str(ds, DCM_Modality, h->modality, sizeof h->modality);
+    copy_str(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
+    copy_str(ds, DCM_PhotometricInterpretation, h->photometric, sizeof h->photometric);
+    OFString ts;
+    if (ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good())
+        snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", ts.c_str());
+    else
+        snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", DcmXfer(ds->getOriginalXfer()).getXferID());
+    h->has_ipp = get_doubles(ds, DCM_ImagePositionPatient, h->ipp, 3);
+    h->has_iop = get_doubles(ds, DCM_ImageOrientationPatient, h->iop, 6);
+    h->has_spacing = get_doubles(ds, DCM_PixelSpacing, h->pixel_spacing, 2);
+    // Projection radiographs carry only the detector spacing.
+    if (!h->has_spacing) h->has_spacing = get_doubles(ds, DCM_ImagerPixelSpacing, h->pixel_spacing, 2);
+    if (!get_doubles(ds, DCM_SliceThickness, &h->slice_thickness, 1)) h->slice_thickness = 0;
+    h->has_tilt = get_doubles(ds, DCM_GantryDetectorTilt, &h->gantry_tilt, 1);
+    h->rows = get_int(ds, DCM_Rows, 0);
+    h->cols = get_int(ds, DCM_Columns, 0);
+    h->bits_alloc = get_int(ds, DCM_BitsAllocated, 0);
+    h->bits_stored = get_int(ds, DCM_BitsStored, h->bits_alloc);
+    h->pixel_rep = get_int(ds, DCM_PixelRepresentation, 0);
+    h->samples = get_int(ds, DCM_SamplesPerPixel, 1);
+    h->frames = get_int(ds, DCM_NumberOfFrames, 1);
+    h->instance = get_int(ds, DCM_InstanceNumber, 0);
+    if (!get_doubles(ds, DCM_RescaleSlope, &h->slope, 1) || h->slope == 0) h->slope = 1;
+    if (!get_doubles(ds, DCM_RescaleIntercept, &h->intercept, 1)) h->intercept = 0;
+}
+
+}  // namespace
+
+extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
+{
+    init_dcmtk();
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData);
+    if (c.bad()) return ms_fail(MS_ERR_INPUT, "%s: not a DICOM file (%s)", path, c.text());
+    fill_header(ff, h);
+    if (h->rows <= 0 || h->cols <= 0 || h->bits_alloc <= 0)
+        return ms_fail(MS_ERR_INPUT, "%s: DICOM file without an image (no Rows/Columns/BitsAllocated)", path);
+    return MS_OK;
+}
+
+static ms_status decode_error(const char *path, const ms_dcm_header *h)
+{
+    DcmXfer x(h->transfer_syntax);
+    return ms_fail(MS_ERR_INPUT, "%s: cannot decode pixel data in transfer syntax %s (%s); "
+                   "supported: uncompressed, RLE, JPEG baseline/extended/lossless, JPEG-LS",
+                   path, x.getXferName(), h->transfer_syntax);
+}
+
+extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out)
+{
+    init_dcmtk();
+    DcmFileFormat ff;
+    if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    DcmDataset *ds = ff.getDataset();
+    if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() ||
+        !ds->canWriteXfer(EXS_LittleEndianExplicit))
+        return decode_error(path, h);
+    DcmElement *el = NULL;
+    if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
+        return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
+    size_t n = (size_t)h->rows * (size_t)h->cols;
+    size_t bytes_per = h->bits_alloc == 8 ? 1 : 2;
+    if ((size_t)el->getLength() < n * bytes_per)
+        return ms_fail(MS_ERR_INPUT, "%s: pixel data holds %lu bytes, %zu expected", path,
+                       (unsigned long)el->getLength(), n * bytes_per);
+    Uint8 *p8 = NULL;
+    Uint16 *p16 = NULL;
+    if (bytes_per == 1 && el->getUint8Array(p8).bad()) {
+        // 8-bit pixels stored with VR OW: the bytes are in memory in order.
+        if (el->getUint16Array(p16).bad()) return decode_error(path, h);
+        p8 = reinterpret_cast<Uint8 *>(p16);
+    } else if (bytes_per == 2 && el->getUint16Array(p16).bad())
+        return decode_error(path, h);
+    int bits = h->bits_stored > 0 && h->bits_stored <= (int)(8 * bytes_per) ? h->bits_stored : (int)(8 * bytes_per);
+    uint32_t mask = bits == 32 ? 0xffffffffu : ((1u << bits) - 1u);
+    uint32_t sign = 1u << (bits - 1);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t raw = (bytes_per == 1 ? p8[i] : p16[i]) & mask;
+        int32_t v = (h->pixel_rep == 1 && (raw & sign)) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
+        out[i] = v;
+    }
+    return MS_OK;
+}
+
+// DS values are at most 16 characters.
+static void ds_string(char *buf, size_t n, const double *v, int count)
+{
+    size_t pos = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && pos < n; i++) {
+        char one[32];
+        for (int prec = 10; prec > 1; prec--) {
+            snprintf(one, sizeof one, "%.*g", prec, v[i] == 0 ? 0.0 : v[i]);
+            if (strlen(one) <= 16) break;
+        }
+        pos += (size_t)snprintf(buf + pos, n - pos, "%s%s", i ? "\\" : "", one);
+    }
+}
+
+extern "C" ms_status ms_dcm_write_ct_slice(const char *path, const ms_dcm_ct_slice *s)
+{
+    init_dcmtk();
+    DcmFileFormat ff;
+    DcmDataset *ds = ff.getDataset();
+    char buf[256];
+    OFCondition c = EC_Normal;
+    auto put = [&](const DcmTagKey &t, const char *v) { if (c.good()) c = ds->putAndInsertString(t, v); };
+    auto put_u16 = [&](const DcmTagKey &t, int v) { if (c.good()) c = ds->putAndInsertUint16(t, (Uint16)v); };
+    put(DCM_SOPClassUID, UID_CTImageStorage);
+    put(DCM_SOPInstanceUID, s->sop_uid);
+    put(DCM_StudyInstanceUID, s->study_uid);
+    put(DCM_SeriesInstanceUID, s->series_uid);
+    put(DCM_FrameOfReferenceUID, s->frame_uid);
+    put(DCM_Modality, "CT");
+    put(DCM_Manufacturer, "medseg phantom");
+    put(DCM_ImageType, "DERIVED\\SECONDARY\\AXIAL");
+    put(DCM_PatientName, s->patient_name);
+    put(DCM_PatientID, s->patient_id);
+    put(DCM_PatientBirthDate, "");
+    put(DCM_PatientSex, "O");
+    put(DCM_StudyDate, "");
+    put(DCM_StudyTime, "");
+    put(DCM_AccessionNumber, "");
+    put(DCM_ReferringPhysicianName, "");
+    put(DCM_StudyID, "1");
+    put(DCM_SeriesDescription, s->series_description);
+    snprintf(buf, sizeof buf, "%d", s->series_number);
+    put(DCM_SeriesNumber, buf);
+    snprintf(buf, sizeof buf, "%d", s->instance);
+    put(DCM_InstanceNumber, buf);
+    ds_string(buf, sizeof buf, s->ipp, 3);
+    put(DCM_ImagePositionPatient, buf);
+    ds_string(buf, sizeof buf, s->iop, 6);
+    put(DCM_ImageOrientationPatient, buf);
+    ds_string(buf, sizeof buf, s->pixel_spacing, 2);
+    put(DCM_PixelSpacing, buf);
+    ds_string(buf, sizeof buf, &s->slice_thickness, 1);
+    put(DCM_SliceThickness, buf);
+    put(DCM_PhotometricInterpretation, "MONOCHROME2");
+    put(DCM_RescaleIntercept, "-1024");
+    put(DCM_RescaleSlope, "1");
+    put(DCM_RescaleType, "HU");
+    put(DCM_WindowCenter, "-600");
+    put(DCM_WindowWidth, "1500");
+    put_u16(DCM_SamplesPerPixel, 1);
+    put_u16(DCM_Rows, s->rows);
+    put_u16(DCM_Columns, s->cols);
+    put_u16(DCM_BitsAllocated, 16);
+    put_u16(DCM_BitsStored, 16);
+    put_u16(DCM_HighBit, 15);
+    put_u16(DCM_PixelRepresentation, 0);
+    if (c.good())
+        c = ds->putAndInsertUint16Array(DCM_PixelData, s->stored, (unsigned long)s->rows * (unsigned long)s->cols);
+    if (c.bad()) return ms_fail(MS_ERR_INTERNAL, "%s: cannot build DICOM dataset: %s", path, c.text());
+    c = ff.saveFile(path, EXS_LittleEndianExplicit);
+    if (c.bad()) return ms_fail(MS_ERR_IO, "%s: cannot write DICOM file: %s", path, c.text());
+    return MS_OK;
+}

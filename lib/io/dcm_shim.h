@@ -1,0 +1,50 @@
+/* Internal: the C face of the DCMTK shim (dcm_shim.cc). Only what the
+ * series logic in dicom_series.c needs crosses this line. */
+#ifndef MEDSEG_DCM_SHIM_H
+#define MEDSEG_DCM_SHIM_H
+
+#include <stdint.h>
+#include "medseg/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_dcm_header {
+    char series_uid[68];
+    char modality[20];
+    char transfer_syntax[68];
+    char manufacturer[68];
+    char photometric[20];
+    int has_ipp, has_iop, has_spacing, has_tilt;
+    double ipp[3], iop[6];
+    double pixel_spacing[2];     /* row spacing, column spacing (mm) */
+    double slice_thickness;
+    double gantry_tilt;
+    int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
+    double slope, intercept;
+    int instance;
+} ms_dcm_header;
+
+/* MS_ERR_INPUT when the file is not DICOM or lacks image attributes. */
+ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
+
+/* Decodes the pixel data into rows*cols stored values (masked to
+ * BitsStored, sign-extended when PixelRepresentation is 1). */
+ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out);
+
+typedef struct ms_dcm_ct_slice {
+    const char *study_uid, *series_uid, *sop_uid, *frame_uid;
+    const char *patient_name, *patient_id, *series_description;
+    int series_number, instance;
+    int rows, cols;
+    double ipp[3], iop[6], pixel_spacing[2], slice_thickness;
+    const uint16_t *stored;      /* HU + 1024 */
+} ms_dcm_ct_slice;
+
+ms_status ms_dcm_write_ct_slice(const char *path, const ms_dcm_ct_slice *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,499 @@
+/* DICOM series assembly: find the files, group them into series, order the
+ * slices in space, derive the voxel->LPS matrix and read the pixels.
+ *
+ * Geometry: for slice s with position P_s, row direction r and column
+ * direction c (ImageOrientationPatient), voxel (i, j) sits at
+ *     P_s + i * dc * r + j * dr * c        (PixelSpacing = [dr, dc])
+ * Slices are ordered by P_s . n with n = r x c, never by file name or
+ * InstanceNumber. The stacking vector is the mean step between the first
+ * and last positions; it is allowed to lean away from n (gantry tilt), and
+ * the affine's third column is then that leaning vector, which keeps every
+ * voxel at its true position without resampling. Gaps that differ by more
+ * than a tolerance (a missing slice; GE helical head CT that changes
+ * spacing part way) cannot be one affine: the slices are then interpolated
+ * linearly along the stacking line onto the median gap, and info reports
+ * it. */
+#include <dirent.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dcm_shim.h"
+#include "medseg/dicom.h"
+#include "medseg/log.h"
+#include "medseg/threads.h"
+
+typedef struct {
+    char **paths;
+    size_t n, cap;
+} path_list;
+
+static ms_status list_push(path_list *l, const char *p)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **np = realloc(l->paths, cap * sizeof *np);
+        if (!np) return ms_fail(MS_ERR_NOMEM, "out of memory listing files");
+        l->paths = np, l->cap = cap;
+    }
+    if (!(l->paths[l->n] = strdup(p))) return ms_fail(MS_ERR_NOMEM, "out of memory listing files");
+    l->n++;
+    return MS_OK;
+}
+
+static void list_free(path_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) free(l->paths[i]);
+    free(l->paths);
+}
+
+static ms_status walk(const char *dir, path_list *l, int depth)
+{
+    if (depth > 32) return MS_OK;   /* symlink loops */
+    DIR *d = opendir(dir);
+    if (!d) return ms_fail(MS_ERR_INPUT, "%s: cannot open directory", dir);
+    struct dirent *e;
+    ms_status st = MS_OK;
+    while (!st && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(n);
+        if (!p) { st = ms_fail(MS_ERR_NOMEM, "out of memory"); break; }
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(p, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode)) st = walk(p, l, depth + 1);
+            else if (S_ISREG(sb.st_mode)) st = list_push(l, p);
+        }
+        free(p);
+    }
+    closedir(d);
+    return st;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* ---- headers, read in parallel ---- */
+
+typedef struct {
+    path_list *files;
+    ms_dcm_header *hdr;
+    int *ok;
+} header_job;
+
+static void read_headers(void *ctx, size_t b, size_t e)
+{
+    header_job *j = ctx;
+    for (size_t i = b; i < e; i++) j->ok[i] = ms_dcm_read_header(j->files->paths[i], &j->hdr[i]) == MS_OK;
+}
+
+/* ---- series choice ---- */
+
+typedef struct {
+    const ms_dcm_header *hdr;
+    const int *ok;
+} series_ctx;
+
+static int count_series(const ms_dcm_header *h, const int *ok, size_t n, ms_dicom_info *info)
+{
+    info->n_series = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i]) continue;
+        int s;
+        for (s = 0; s < info->n_series && s < MS_DICOM_MAX_SERIES_LISTED; s++)
+            if (strcmp(info->series[s].uid, h[i].series_uid) == 0) break;
+        if (s < info->n_series) { info->series[s].n_images++; continue; }
+        if (info->n_series < MS_DICOM_MAX_SERIES_LISTED) {
+            ms_dicom_series_summary *ss = &info->series[info->n_series];
+            snprintf(ss->uid, sizeof ss->uid, "%s", h[i].series_uid);
+            snprintf(ss->modality, sizeof ss->modality, "%s", h[i].modality);
+            ss->n_images = 1;
+        }
+        info->n_series++;
+    }
+    /* Most images first, then by UID, so the default choice is stable. */
+    int listed = info->n_series < MS_DICOM_MAX_SERIES_LISTED ? info->n_series : MS_DICOM_MAX_SERIES_LISTED;
+    for (int a = 1; a < listed; a++)
+        for (int b = a; b > 0; b--) {
+            ms_dicom_series_summary *x = &info->series[b - 1], *y = &info->series[b];
+            if (x->n_images > y->n_images || (x->n_images == y->n_images && strcmp(x->uid, y->uid) <= 0)) break;
+            ms_dicom_series_summary t = *x; *x = *y; *y = t;
+        }
+    return listed;
+}
+
+static ms_status choose_series(const char *path, const char *want, ms_dicom_info *info, int listed)
+{
+    if (!want) {
+        snprintf(info->series_uid, sizeof info->series_uid, "%s", info->series[0].uid);
+        if (info->n_series > 1)
+            ms_info("%s: %d series found; reading the largest, %s (%d images); choose with --series",
+                    path, info->n_series, info->series_uid, info->series[0].n_images);
+        return MS_OK;
+    }
+    for (int s = 0; s < listed; s++)
+        if (strcmp(info->series[s].uid, want) == 0) {
+            snprintf(info->series_uid, sizeof info->series_uid, "%s", want);
+            return MS_OK;
+        }
+    return ms_fail(MS_ERR_INPUT, "%s: no series %s here (%d series; the largest is %s)", path, want,
+                   info->n_series, info->series[0].uid);
+}
+
+/* ---- slice selection and geometry ---- */
+
+typedef struct {
+    const ms_dcm_header *h;
+    const char *path;
+    double t;        /* position along the normal */
+} slice;
+
+static int cmp_slice(const void *a, const void *b)
+{
+    double x = ((const slice *)a)->t, y = ((const slice *)b)->t;
+    return (x > y) - (x < y);
+}
+
+static int same_frame(const ms_dcm_header *a, const ms_dcm_header *b)
+{
+    if (a->rows != b->rows || a->cols != b->cols || a->has_iop != b->has_iop) return 0;
+    for (int i = 0; i < 6 && a->has_iop; i++)
+        if (fabs(a->iop[i] - b->iop[i]) > 1e-4) return 0;
+    return 1;
+}
+
+static void cross(const double a[3], const double b[3], double o[3])
+{
+    o[0] = a[1] * b[2] - a[2] * b[1];
+    o[1] = a[2] * b[0] - a[0] * b[2];
+    o[2] = a[0] * b[1] - a[1] * b[0];
+}
+
+static double dot(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+
+static void normalise(double v[3])
+{
+    double l = sqrt(dot(v, v));
+    if (l > 0) v[0] /= l, v[1] /= l, v[2] /= l;
+}
+
+typedef struct {
+    double r[3], c[3], n[3], d[3];
+    double step;
+    double *u;        /* position of each input slice along d, from the first */
+    int n_out;
+} geometry;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g, ms_dicom_info *info)
+{
+    const ms_dcm_header *h0 = sl[0].h;
+    static const double axial[6] = {1, 0, 0, 0, 1, 0};
+    const double *iop = h0->has_iop ? h0->iop : axial;
+    memcpy(g->r, iop, sizeof g->r);
+    memcpy(g->c, iop + 3, sizeof g->c);
+    normalise(g->r);
+    normalise(g->c);
+    cross(g->r, g->c, g->n);
+    if (fabs(dot(g->r, g->c)) > 1e-3 || sqrt(dot(g->n, g->n)) < 0.5)
+        return ms_fail(MS_ERR_INPUT, "%s: ImageOrientationPatient is not two orthogonal unit vectors", path);
+    normalise(g->n);
+    if (!(g->u = calloc((size_t)n, sizeof *g->u))) return ms_fail(MS_ERR_NOMEM, "out of memory");
+    if (n == 1) {
+        memcpy(g->d, g->n, sizeof g->d);
+        g->step = h0->slice_thickness > 0 ? h0->slice_thickness : 1.0;
+        g->n_out = 1;
+        return MS_OK;
+    }
+    for (int s = 0; s < n; s++) {
+        if (!sl[s].h->has_ipp)
+            return ms_fail(MS_ERR_INPUT, "%s: image without ImagePositionPatient; slices cannot be ordered", sl[s].path);
+        sl[s].t = dot(sl[s].h->ipp, g->n);
+    }
+    qsort(sl, (size_t)n, sizeof *sl, cmp_slice);
+    const double *p0 = sl[0].h->ipp, *p1 = sl[n - 1].h->ipp;
+    double D[3] = {p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]};
+    double len = sqrt(dot(D, D));
+    if (len < 1e-6) return ms_fail(MS_ERR_INPUT, "%s: all %d images share one position (several acquisitions?)", path, n);
+    for (int a = 0; a < 3; a++) g->d[a] = D[a] / len;
+    double gaps[n - 1];
+    for (int s = 0; s < n; s++) {
+        const double *p = sl[s].h->ipp;
+        double q[3] = {p[0] - p0[0], p[1] - p0[1], p[2] - p0[2]};
+        g->u[s] = dot(q, g->d);
+        double off[3] = {q[0] - g->u[s] * g->d[0], q[1] - g->u[s] * g->d[1], q[2] - g->u[s] * g->d[2]};
+        if (sqrt(dot(off, off)) > 0.1)
+            return ms_fail(MS_ERR_INPUT, "%s: slice positions do not lie on one line (%.2f mm off at %s)", path,
+                           sqrt(dot(off, off)), sl[s].path);
+        if (s > 0) {
+            gaps[s - 1] = g->u[s] - g->u[s - 1];
+            if (gaps[s - 1] < 1e-3)
+                return ms_fail(MS_ERR_INPUT, "%s: two images at the same position (%s and %s); several acquisitions in one series?",
+                               path, sl[s - 1].path, sl[s].path);
+        }
+    }
+    double sorted[n - 1];
+    memcpy(sorted, gaps, sizeof sorted);
+    qsort(sorted, (size_t)(n - 1), sizeof *sorted, cmp_double);
+    double median = sorted[(n - 1) / 2], tol = fmax(0.005, 0.01 * median);
+    info->min_gap = sorted[0];
+    info->max_gap = sorted[n - 2];
+    info->uneven = sorted[n - 2] - median > tol || median - sorted[0] > tol;
+    info->tilt_deg = acos(fmin(1.0, fabs(dot(g->d, g->n)))) * 180.0 / M_PI;
+    info->tilted = info->tilt_deg > 0.02;
+    if (info->uneven) {
+        g->step = median;
+        g->n_out = (int)floor(g->u[n - 1] / median + 0.5) + 1;
+        if ((g->n_out - 1) * median > g->u[n - 1] + tol) g->n_out--;
+        info->resampled = 1;
+    } else {
+        g->step = len / (n - 1);
+        g->n_out = n;
+    }
+    return MS_OK;
+}
+
+static void build_affine(const geometry *g, const ms_dcm_header *h0, double a[4][4])
+{
+    double dr = h0->has_spacing ? h0->pixel_spacing[0] : 1.0, dc = h0->has_spacing ? h0->pixel_spacing[1] : 1.0;
+    memset(a, 0, sizeof(double) * 16);
+    for (int x = 0; x < 3; x++) {
+        a[x][0] = g->r[x] * dc;
+        a[x][1] = g->c[x] * dr;
+        a[x][2] = g->d[x] * g->step;
+        a[x][3] = h0->has_ipp ? h0->ipp[x] : 0.0;
+    }
+    a[3][3] = 1;
+}
+
+/* ---- pixels ---- */
+
+typedef struct {
+    slice *sl;
+    int32_t *raw;
+    size_t per_slice;
+    ms_status st;
+    int err_slice;
+    char err[1024];
+    pthread_mutex_t lock;
+} pixel_job;
+
+static void read_slices(void *ctx, size_t b, size_t e)
+{
+    pixel_job *j = ctx;
+    for (size_t s = b; s < e; s++) {
+        ms_status st = ms_dcm_read_pixels(j->sl[s].path, j->sl[s].h, j->raw + s * j->per_slice);
+        if (st) {
+            /* Keep the error of the lowest slice so the message is stable. */
+            pthread_mutex_lock(&j->lock);
+            if (j->err_slice < 0 || (int)s < j->err_slice) {
+                j->err_slice = (int)s;
+                j->st = st;
+                snprintf(j->err, sizeof j->err, "%s", ms_last_error());
+            }
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+}
+
+static ms_status check_pixel_format(const char *path, const ms_dcm_header *h)
+{
+    if (h->frames > 1)
+        return ms_fail(MS_ERR_INPUT, "%s: multi-frame image (%d frames) is not supported", path, h->frames);
+    if (h->samples != 1)
+        return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel (colour) is not supported", path, h->samples);
+    if (h->bits_alloc != 8 && h->bits_alloc != 16)
+        return ms_fail(MS_ERR_INPUT, "%s: BitsAllocated %d is not supported (8 or 16)", path, h->bits_alloc);
+    return MS_OK;
+}
+
+/* Integer rescale values keep an integer dtype (int16 when the values fit),
+ * otherwise float32. */
+static ms_status rescale(const char *path, slice *sl, int n, const int32_t *raw, size_t per, ms_volume *stack)
+{
+    int integer = 1;
+    for (int s = 0; s < n; s++)
+        integer &= sl[s].h->slope == floor(sl[s].h->slope) && sl[s].h->intercept == floor(sl[s].h->intercept);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int s = 0; s < n; s++) {
+        double m = sl[s].h->slope, b = sl[s].h->intercept;
+        for (size_t i = 0; i < per; i++) {
+            double x = raw[s * per + i] * m + b;
+            lo = fmin(lo, x), hi = fmax(hi, x);
+        }
+    }
+    ms_dtype t = !integer ? MS_F32 : (lo >= -32768 && hi <= 32767) ? MS_I16 : (lo >= INT32_MIN && hi <= INT32_MAX) ? MS_I32 : MS_F64;
+    int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n};
+    ms_status st = ms_volume_alloc(stack, dim, t, path);
+    if (st) return st;
+    for (int s = 0; s < n; s++) {
+        double m = sl[s].h->slope, b = sl[s].h->intercept;
+        for (size_t i = 0; i < per; i++) ms_volume_set(stack, s * per + i, raw[s * per + i] * m + b);
+    }
+    return MS_OK;
+}
+
+/* Linear interpolation along the stacking line onto an even grid. */
+static ms_status resample_even(const char *path, const ms_volume *in, const geometry *g, int n_in, ms_volume *out)
+{
+    int64_t dim[3] = {in->dim[0], in->dim[1], g->n_out};
+    ms_status st = ms_volume_alloc(out, dim, in->dtype, path);
+    if (st) return st;
+    size_t per = (size_t)in->dim[0] * (size_t)in->dim[1];
+    int integer = ms_dtype_is_integer(in->dtype);
+    int s = 0;
+    for (int k = 0; k < g->n_out; k++) {
+        double u = k * g->step;
+        while (s < n_in - 2 && g->u[s + 1] < u) s++;
+        double w = (u - g->u[s]) / (g->u[s + 1] - g->u[s]);
+        w = fmin(1.0, fmax(0.0, w));
+        for (size_t i = 0; i < per; i++) {
+            double x = (1 - w) * ms_volume_get(in, s * per + i) + w * ms_volume_get(in, (s + 1) * per + i);
+            ms_volume_set(out, k * per + i, integer ? nearbyint(x) : x);
+        }
+    }
+    return MS_OK;
+}
+
+static ms_status read_pixels(const char *path, slice *sl, int n, const geometry *g, ms_volume *v)
+{
+    for (int s = 0; s < n; s++) {
+        ms_status st = check_pixel_format(sl[s].path, sl[s].h);
+        if (st) return st;
+    }
+    int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n > g->n_out ? n : g->n_out};
+    size_t nvox;
+    ms_status st = ms_volume_size(dim, MS_I32, &nvox, NULL, path);
+    if (st) return st;
+    pixel_job j = {sl, NULL, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER};
+    st = ms_alloc_array((void **)&j.raw, j.per_slice * (size_t)n, sizeof(int32_t), 0, path);
+    if (st) return st;
+    ms_parallel_for((size_t)n, 1, read_slices, &j);
+    ms_volume stack = {0};
+    if (j.err_slice >= 0) st = ms_fail(j.st, "%s", j.err);
+    else st = rescale(path, sl, n, j.raw, j.per_slice, &stack);
+    free(j.raw);
+    if (st) return st;
+    if (g->n_out == n) {
+        *v = stack;
+        return MS_OK;
+    }
+    st = resample_even(path, &stack, g, n, v);
+    ms_volume_free(&stack);
+    return st;
+}
+
+/* ---- entry point ---- */
+
+static ms_status gather(const char *path, path_list *files)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return ms_fail(MS_ERR_INPUT, "%s: no such file or directory", path);
+    ms_status st = S_ISDIR(sb.st_mode) ? walk(path, files, 0) : list_push(files, path);
+    if (st) return st;
+    if (files->n == 0) return ms_fail(MS_ERR_INPUT, "%s: empty directory, no DICOM files", path);
+    qsort(files->paths, files->n, sizeof *files->paths, cmp_str);
+    return MS_OK;
+}
+
+static ms_status select_slices(const char *path, const path_list *files, const ms_dcm_header *hdr,
+                               const int *ok, ms_dicom_info *info, slice *sl, int *n_sl)
+{
+    int n = 0, first = -1;
+    for (size_t i = 0; i < files->n; i++)
+        if (ok[i] && strcmp(hdr[i].series_uid, info->series_uid) == 0) {
+            if (first < 0) first = (int)i;
+            sl[n++] = (slice){&hdr[i], files->paths[i], 0};
+        }
+    /* Localisers and reformats sometimes share a series: keep the images of
+     * the most common size and orientation. */
+    int best = 0, best_count = 0;
+    for (int a = 0; a < n; a++) {
+        int c = 0;
+        for (int b = 0; b < n; b++) c += same_frame(sl[a].h, sl[b].h);
+        if (c > best_count) best_count = c, best = a;
+    }
+    int kept = 0;
+    const ms_dcm_header *ref = sl[best].h;
+    for (int a = 0; a < n; a++)
+        if (same_frame(ref, sl[a].h)) sl[kept++] = sl[a];
+    info->n_ignored = n - kept;
+    if (info->n_ignored)
+        ms_warn("%s: ignored %d images of series %s with another size or orientation", path, info->n_ignored,
+                info->series_uid);
+    *n_sl = kept;
+    return MS_OK;
+}
+
+static void fill_info_from(const ms_dcm_header *h, ms_dicom_info *info)
+{
+    snprintf(info->modality, sizeof info->modality, "%s", h->modality);
+    snprintf(info->transfer_syntax, sizeof info->transfer_syntax, "%s", h->transfer_syntax);
+    snprintf(info->manufacturer, sizeof info->manufacturer, "%s", h->manufacturer);
+    info->gantry_tilt_tag = h->has_tilt ? h->gantry_tilt : NAN;
+}
+
+static void report_geometry(const char *path, const ms_dicom_info *info, const geometry *g)
+{
+    if (info->tilted)
+        ms_warn("%s: gantry tilt of %.2f degrees; kept exact in a sheared affine (sform), the qform is the "
+                "nearest rigid approximation", path, info->tilt_deg);
+    if (info->uneven)
+        ms_warn("%s: uneven slice spacing (gaps %.3f to %.3f mm); resampled linearly to %d slices every %.3f mm",
+                path, info->min_gap, info->max_gap, g->n_out, g->step);
+}
+
+ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_dicom_info *info_out)
+{
+    ms_dicom_info local, *info = info_out ? info_out : &local;
+    memset(info, 0, sizeof *info);
+    memset(v, 0, sizeof *v);
+    path_list files = {0};
+    ms_dcm_header *hdr = NULL;
+    int *ok = NULL;
+    slice *sl = NULL;
+    geometry g = {0};
+    ms_status st = gather(path, &files);
+    if (!st) st = ms_alloc_array((void **)&hdr, files.n, sizeof *hdr, 1, path);
+    if (!st) st = ms_alloc_array((void **)&ok, files.n, sizeof *ok, 1, path);
+    if (!st) st = ms_alloc_array((void **)&sl, files.n, sizeof *sl, 1, path);
+    if (st) goto done;
+    header_job hj = {&files, hdr, ok};
+    ms_parallel_for(files.n, 8, read_headers, &hj);
+    info->n_files = (int)files.n;
+    for (size_t i = 0; i < files.n; i++) info->n_non_dicom += !ok[i];
+    if (info->n_non_dicom == (int)files.n) {
+        if (files.n == 1) ms_dcm_read_header(files.paths[0], &hdr[0]);   /* restore its message */
+        else ms_fail(MS_ERR_INPUT, "%s: none of the %zu files is a DICOM image", path, files.n);
+        st = MS_ERR_INPUT;
+        goto done;
+    }
+    int listed = count_series(hdr, ok, files.n, info);
+    int n = 0;
+    if ((st = choose_series(path, series, info, listed))) goto done;
+    if ((st = select_slices(path, &files, hdr, ok, info, sl, &n))) goto done;
+    fill_info_from(sl[0].h, info);
+    if ((st = stack_geometry(path, sl, n, &g, info))) goto done;
+    if ((st = read_pixels(path, sl, n, &g, v))) goto done;
+    double a[4][4];
+    build_affine(&g, sl[0].h, a);
+    ms_volume_set_affine(v, a);
+    info->n_slices = n;
+    info->slice_step = g.step;
+    report_geometry(path, info, &g);
+done:
+    free(g.u);
+    free(sl);
+    free(ok);
+    free(hdr);
+    list_free(&files);
+    return st;
+}

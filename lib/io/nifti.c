@@ -1,0 +1,316 @@
+/* NIfTI-1 and NIfTI-2 through niftilib (nifti2_io reads both).
+ *
+ * Reading uses niftilib for the header and the data. Writing converts the
+ * nifti_image to an on-disk header with niftilib and streams header and data
+ * ourselves through zlib, because nifti_image_write() reports no errors and a
+ * full disk must not leave a truncated file that looks valid. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <nifti2_io.h>
+
+#include "medseg/atomic_file.h"
+#include "medseg/io.h"
+#include "medseg/log.h"
+
+void ms_nifti_header_free(void *hdr)
+{
+    if (hdr) nifti_image_free((nifti_image *)hdr);
+}
+
+void *ms_nifti_header_copy(const void *hdr)
+{
+    return hdr ? nifti_copy_nim_info((const nifti_image *)hdr) : NULL;
+}
+
+static int nifti_to_dtype(int dt, ms_dtype *out)
+{
+    switch (dt) {
+    case DT_UINT8: *out = MS_U8; return 1;
+    case DT_INT16: *out = MS_I16; return 1;
+    case DT_UINT16: *out = MS_U16; return 1;
+    case DT_INT32: *out = MS_I32; return 1;
+    case DT_FLOAT32: *out = MS_F32; return 1;
+    case DT_FLOAT64: *out = MS_F64; return 1;
+    case DT_INT8: *out = MS_I16; return 1;   /* widened on read */
+    default: return 0;
+    }
+}
+
+static int dtype_to_nifti(ms_dtype t)
+{
+    static const int map[MS_DTYPE_COUNT] = {DT_UINT8, DT_INT16, DT_UINT16, DT_INT32, DT_FLOAT32, DT_FLOAT64};
+    return map[t];
+}
+
+/* RAS (NIfTI) <-> LPS (DICOM): negate the first two rows. */
+static void ras_lps(const double in[4][4], double out[4][4])
+{
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++) out[r][c] = (r < 2 ? -1.0 : 1.0) * in[r][c];
+}
+
+/* Same precedence as nibabel: sform, then qform, then pixdim scaling. */
+static void header_affine_ras(const nifti_image *nim, double ras[4][4])
+{
+    memset(ras, 0, sizeof(double) * 16);
+    if (nim->sform_code > 0) memcpy(ras, nim->sto_xyz.m, sizeof(double) * 16);
+    else if (nim->qform_code > 0) memcpy(ras, nim->qto_xyz.m, sizeof(double) * 16);
+    else {
+        ras[0][0] = nim->dx > 0 ? nim->dx : 1;
+        ras[1][1] = nim->dy > 0 ? nim->dy : 1;
+        ras[2][2] = nim->dz > 0 ? nim->dz : 1;
+        ras[3][3] = 1;
+    }
+}
+
+static ms_status check_header(const char *path, const nifti_image *nim, ms_dtype *t)
+{
+    for (int d = 4; d <= 7; d++)
+        if (nim->dim[0] >= d && nim->dim[d] > 1)
+            return ms_fail(MS_ERR_INPUT, "%s: %lld-D image (dim[%d]=%lld); only 3-D volumes are supported",
+                           path, (long long)nim->dim[0], d, (long long)nim->dim[d]);
+    if (!nifti_to_dtype(nim->datatype, t))
+        return ms_fail(MS_ERR_INPUT, "%s: NIfTI datatype %d (%s) is not supported", path,
+                       nim->datatype, nifti_datatype_string(nim->datatype));
+    int64_t dim[3] = {nim->nx, nim->ny, nim->nz};
+    for (int a = 0; a < 3; a++) {
+        double px = nim->pixdim[a + 1];
+        if (!isfinite(px))
+            return ms_fail(MS_ERR_INPUT, "%s: pixdim[%d] is not finite", path, a + 1);
+    }
+    return ms_volume_size(dim, *t, NULL, NULL, path);
+}
+
+/* Integer slope and intercept keep an integer type when the scaled range
+ * fits; otherwise float32 (float64 input stays float64). */
+static ms_dtype scaled_dtype(ms_dtype src, double slope, double inter, double lo, double hi)
+{
+    if (src == MS_F64) return MS_F64;
+    if (ms_dtype_is_integer(src) && slope == floor(slope) && inter == floor(inter)) {
+        double a = lo * slope + inter, b = hi * slope + inter;
+        double mn = fmin(a, b), mx = fmax(a, b);
+        if (src == MS_U8 && mn >= 0 && mx <= 255) return MS_U8;
+        if (mn >= -32768 && mx <= 32767) return MS_I16;
+        if (mn >= -2147483648.0 && mx <= 2147483647.0) return MS_I32;
+        return MS_F64;
+    }
+    return MS_F32;
+}
+
+static ms_status fill_data(const char *path, nifti_image *nim, ms_dtype t, ms_volume *v)
+{
+    int64_t dim[3] = {nim->nx, nim->ny, nim->nz};
+    ms_volume raw = {0};
+    size_t n;
+    ms_status st = ms_volume_size(dim, t, &n, NULL, path);
+    if (st) return st;
+    /* Borrow niftilib's buffer as a volume of the on-disk type. */
+    raw.dtype = t;
+    memcpy(raw.dim, dim, sizeof dim);
+    if (nim->datatype == DT_INT8) {
+        st = ms_volume_alloc(&raw, dim, MS_I16, path);
+        if (st) return st;
+        for (size_t i = 0; i < n; i++) ((int16_t *)raw.data)[i] = ((const int8_t *)nim->data)[i];
+    } else {
+        raw.data = nim->data;
+        nim->data = NULL;
+    }
+    double slope = nim->scl_slope, inter = nim->scl_inter;
+    int scaled = isfinite(slope) && slope != 0 && isfinite(inter) && !(slope == 1 && inter == 0);
+    if (!scaled) {
+        *v = raw;
+        return MS_OK;
+    }
+    double lo, hi;
+    ms_volume_minmax(&raw, &lo, &hi);
+    ms_dtype out = scaled_dtype(raw.dtype, slope, inter, lo, hi);
+    st = ms_volume_alloc(v, dim, out, path);
+    if (!st)
+        for (size_t i = 0; i < n; i++) ms_volume_set(v, i, ms_volume_get(&raw, i) * slope + inter);
+    free(raw.data);
+    return st;
+}
+
+ms_status ms_nifti_read(const char *path, ms_volume *v)
+{
+    memset(v, 0, sizeof *v);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    fclose(probe);
+    nifti_set_debug_level(0);
+    nifti_image *nim = nifti_image_read(path, 0);
+    if (!nim) return ms_fail(MS_ERR_INPUT, "%s: not a readable NIfTI-1/NIfTI-2 file (bad header or magic)", path);
+    ms_dtype t = MS_U8;
+    ms_status st = check_header(path, nim, &t);
+    if (!st && nifti_image_load(nim) != 0)
+        st = ms_fail(MS_ERR_INPUT, "%s: image data is truncated or unreadable (vox_offset %lld, %lld voxels)",
+                     path, (long long)nim->iname_offset, (long long)nim->nvox);
+    if (!st) st = fill_data(path, nim, t, v);
+    if (st) {
+        nifti_image_free(nim);
+        return st;
+    }
+    double ras[4][4], lps[4][4];
+    header_affine_ras(nim, ras);
+    ras_lps(ras, lps);
+    ms_volume_set_affine(v, lps);
+    nifti_image_unload(nim);
+    v->nifti = nim;
+    return MS_OK;
+}
+
+static int affine_equal(const double a[4][4], const double b[4][4])
+{
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 4; c++)
+            if (fabs(a[r][c] - b[r][c]) > 1e-9 * (1 + fabs(b[r][c]))) return 0;
+    return 1;
+}
+
+static void set_geometry(nifti_image *nim, const ms_volume *v, int keep)
+{
+    nim->dx = nim->pixdim[1] = v->spacing[0];
+    nim->dy = nim->pixdim[2] = v->spacing[1];
+    nim->dz = nim->pixdim[3] = v->spacing[2];
+    if (keep) return;
+    double ras[4][4];
+    ras_lps(v->affine, ras);
+    int code = nim->sform_code > 0 ? nim->sform_code : nim->qform_code > 0 ? nim->qform_code : NIFTI_XFORM_SCANNER_ANAT;
+    nim->sform_code = nim->qform_code = code;
+    memcpy(nim->sto_xyz.m, ras, sizeof ras);
+    nifti_dmat44 m;
+    memcpy(m.m, ras, sizeof ras);
+    double dx, dy, dz;
+    nifti_dmat44_to_quatern(m, &nim->quatern_b, &nim->quatern_c, &nim->quatern_d, &nim->qoffset_x,
+                            &nim->qoffset_y, &nim->qoffset_z, &dx, &dy, &dz, &nim->qfac);
+    nim->qto_xyz = nifti_quatern_to_dmat44(nim->quatern_b, nim->quatern_c, nim->quatern_d, nim->qoffset_x,
+                                           nim->qoffset_y, nim->qoffset_z, dx, dy, dz, nim->qfac);
+}
+
+static nifti_image *header_for(const ms_volume *v, int version)
+{
+    int64_t dims[8] = {3, v->dim[0], v->dim[1], v->dim[2], 1, 1, 1, 1};
+    nifti_image *nim = v->nifti ? nifti_copy_nim_info(v->nifti) : nifti_make_new_nim(dims, dtype_to_nifti(v->dtype), 0);
+    if (!nim) return NULL;
+    int keep = 0;
+    if (v->nifti) {
+        const nifti_image *src = v->nifti;
+        double ras[4][4], lps[4][4];
+        header_affine_ras(src, ras);
+        ras_lps(ras, lps);
+        keep = src->nx == v->dim[0] && src->ny == v->dim[1] && src->nz == v->dim[2] &&
+               (src->sform_code > 0 || src->qform_code > 0) && affine_equal(lps, v->affine);
+    }
+    for (int d = 0; d < 8; d++) nim->dim[d] = dims[d];
+    nim->ndim = 3;
+    nim->nx = v->dim[0], nim->ny = v->dim[1], nim->nz = v->dim[2];
+    nim->nt = nim->nu = nim->nv = nim->nw = 1;
+    nim->nvox = (int64_t)ms_volume_nvox(v);
+    nim->datatype = dtype_to_nifti(v->dtype);
+    nifti_datatype_sizes(nim->datatype, &nim->nbyper, &nim->swapsize);
+    nim->scl_slope = 0, nim->scl_inter = 0;   /* values are stored as they are */
+    nim->cal_min = nim->cal_max = 0;
+    nifti_free_extensions(nim);   /* extensions of the source are not carried over */
+    if (nim->xyz_units == 0) nim->xyz_units = NIFTI_UNITS_MM;
+    nim->nifti_type = version == 2 ? NIFTI_FTYPE_NIFTI2_1
+                      : version == 1 ? NIFTI_FTYPE_NIFTI1_1
+                      : (nim->nifti_type == NIFTI_FTYPE_NIFTI2_1 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1);
+    set_geometry(nim, v, keep);
+    return nim;
+}
+
+static int ends_with(const char *s, const char *sfx)
+{
+    size_t n = strlen(s), m = strlen(sfx);
+    return n >= m && strcmp(s + n - m, sfx) == 0;
+}
+
+/* Header bytes, the 4-byte extension flag (no extensions), then data. */
+static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len, const char *path)
+{
+    memset(hdr, 0, 544 + 4);
+    if (nim->nifti_type == NIFTI_FTYPE_NIFTI2_1) {
+        nifti_2_header h;
+        if (nifti_convert_nim2n2hdr(nim, &h) != 0) return ms_fail(MS_ERR_INTERNAL, "%s: cannot build NIfTI-2 header", path);
+        h.vox_offset = 544 + 4;
+        memcpy(h.magic, "n+2\0\r\n\032\n", 8);
+        memcpy(hdr, &h, sizeof h);
+        *hdr_len = 544 + 4;
+    } else {
+        for (int a = 1; a <= 3; a++)
+            if (nim->dim[a] > 32767)
+                return ms_fail(MS_ERR_USAGE, "%s: dimension %lld does not fit NIfTI-1; write NIfTI-2", path, (long long)nim->dim[a]);
+        nifti_1_header h;
+        if (nifti_convert_nim2n1hdr(nim, &h) != 0) return ms_fail(MS_ERR_INTERNAL, "%s: cannot build NIfTI-1 header", path);
+        h.vox_offset = 352;
+        memcpy(h.magic, "n+1\0", 4);
+        memcpy(hdr, &h, sizeof h);
+        *hdr_len = 348 + 4;
+    }
+    return MS_OK;
+}
+
+typedef struct {
+    FILE *fp;
+    gzFile gz;
+} sink;
+
+static int sink_write(sink *s, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
+        if (s->gz) {
+            if (gzwrite(s->gz, p, chunk) != (int)chunk) return 0;
+        } else if (fwrite(p, 1, chunk, s->fp) != chunk) return 0;
+        p += chunk;
+        n -= chunk;
+    }
+    return 1;
+}
+
+static ms_status write_file(const char *tmp, const char *path, const unsigned char *hdr, size_t hdr_len,
+                            const ms_volume *v, int gz_level)
+{
+    sink s = {0};
+    int gz = ends_with(path, ".gz");
+    if (gz) {
+        char mode[8];
+        snprintf(mode, sizeof mode, "wb%d", gz_level > 0 && gz_level <= 9 ? gz_level : 6);
+        s.gz = gzopen(tmp, mode);
+        if (s.gz) gzbuffer(s.gz, 1 << 20);
+    } else s.fp = fopen(tmp, "wb");
+    if (!s.gz && !s.fp) return ms_fail(MS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    size_t nbytes = ms_volume_nvox(v) * ms_dtype_size(v->dtype);
+    int ok = sink_write(&s, hdr, hdr_len) && sink_write(&s, v->data, nbytes);
+    if (s.gz) ok = (gzclose(s.gz) == Z_OK) && ok;
+    else ok = (fclose(s.fp) == 0) && ok;
+    return ok ? MS_OK : ms_fail(MS_ERR_IO, "%s: write failed (disk full?)", path);
+}
+
+ms_status ms_nifti_write(const char *path, const ms_volume *v, const ms_nifti_write_opts *o)
+{
+    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz"))
+        return ms_fail(MS_ERR_USAGE, "%s: output name must end in .nii or .nii.gz", path);
+    nifti_image *nim = header_for(v, o ? o->version : 0);
+    if (!nim) return ms_fail(MS_ERR_NOMEM, "%s: cannot build header", path);
+    unsigned char hdr[548];
+    size_t hdr_len = 0;
+    ms_status st = serialise(nim, hdr, &hdr_len, path);
+    nifti_image_free(nim);
+    if (st) return st;
+    ms_atomic at;
+    st = ms_atomic_begin(&at, path);
+    if (st) return st;
+    st = write_file(at.tmp_path, path, hdr, hdr_len, v, o ? o->gz_level : 0);
+    if (st) {
+        ms_atomic_abort(&at);
+        return st;
+    }
+    return ms_atomic_commit(&at);
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs what medseg needs from Debian's packages, only what is missing.
+# Build: compilers, CMake, zlib, niftilib, DCMTK, cJSON.
+# Tests: the oracles (nibabel, pydicom, numpy, scipy) and dcm2niix.
+set -eu
+pkgs="build-essential cmake pkg-config zlib1g-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
+python3 python3-numpy python3-nibabel python3-pydicom python3-scipy dcm2niix"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
