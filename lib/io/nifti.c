@@ -160,6 +160,12 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     ras_lps(ras, lps);
     ms_volume_set_affine(v, lps);
     nifti_image_unload(nim);
+    /* nifti_image_read() does not say which version it read; the writer
+     * keeps the input's version by default. */
+    int nver = 1;
+    void *raw_hdr = nifti_read_header(path, &nver, 0);
+    free(raw_hdr);
+    nim->nifti_type = nver == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
     v->nifti = nim;
     return MS_OK;
 }
@@ -233,14 +239,14 @@ static int ends_with(const char *s, const char *sfx)
 /* Header bytes, the 4-byte extension flag (no extensions), then data. */
 static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len, const char *path)
 {
-    memset(hdr, 0, 544 + 4);
+    memset(hdr, 0, 560);
     if (nim->nifti_type == NIFTI_FTYPE_NIFTI2_1) {
         nifti_2_header h;
         if (nifti_convert_nim2n2hdr(nim, &h) != 0) return ms_fail(MS_ERR_INTERNAL, "%s: cannot build NIfTI-2 header", path);
-        h.vox_offset = 544 + 4;
+        h.vox_offset = 560;   /* 540-byte header + 4-byte extender, padded to 16 */
         memcpy(h.magic, "n+2\0\r\n\032\n", 8);
         memcpy(hdr, &h, sizeof h);
-        *hdr_len = 544 + 4;
+        *hdr_len = 560;
     } else {
         for (int a = 1; a <= 3; a++)
             if (nim->dim[a] > 32767)
@@ -299,7 +305,7 @@ ms_status ms_nifti_write(const char *path, const ms_volume *v, const ms_nifti_wr
         return ms_fail(MS_ERR_USAGE, "%s: output name must end in .nii or .nii.gz", path);
     nifti_image *nim = header_for(v, o ? o->version : 0);
     if (!nim) return ms_fail(MS_ERR_NOMEM, "%s: cannot build header", path);
-    unsigned char hdr[548];
+    unsigned char hdr[560];
     size_t hdr_len = 0;
     ms_status st = serialise(nim, hdr, &hdr_len, path);
     nifti_image_free(nim);

@@ -1,0 +1,154 @@
+"""DICOM series written with pydicom from known arrays: oblique orientation,
+shuffled file names, rescale slope/intercept, two series in one folder, a
+missing slice, a tilted stack. Checks values and world (LPS) positions of
+voxels against the known geometry, through `medseg convert` and nibabel."""
+import json
+import os
+import random
+from common import need, medseg, tmpdir, Checker
+
+np, nib, pydicom = need("numpy", "nibabel", "pydicom")
+from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid, CTImageStorage
+
+c = Checker()
+root = tmpdir()
+rng = np.random.default_rng(11)
+
+
+def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, series_uid=None, signed=False):
+    os.makedirs(folder, exist_ok=True)
+    series_uid = series_uid or generate_uid()
+    names = [f"{random.random():.12f}.dcm" for _ in arrays]   # order must not matter
+    for n, (arr, ipp) in enumerate(zip(arrays, ipps)):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = CTImageStorage
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.SeriesInstanceUID = series_uid
+        ds.StudyInstanceUID = "1.2.3.4"
+        ds.Modality = "CT"
+        ds.PatientName = "SECRET^NAME"
+        ds.PatientID = "ID-SECRET-42"
+        ds.InstanceNumber = len(arrays) - n          # reversed on purpose
+        ds.ImagePositionPatient = [f"{v:.6f}" for v in ipp]
+        ds.ImageOrientationPatient = [f"{v:.8f}" for v in iop]
+        ds.PixelSpacing = [f"{spacing[0]}", f"{spacing[1]}"]
+        ds.SliceThickness = "1"
+        ds.Rows, ds.Columns = arr.shape
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 1 if signed else 0
+        ds.RescaleSlope = f"{slope}"
+        ds.RescaleIntercept = f"{inter}"
+        ds.PixelData = arr.astype(np.int16 if signed else np.uint16).tobytes()
+        ds.save_as(os.path.join(folder, names[n]), write_like_original=False)
+    return series_uid
+
+
+def stack(iop, ipp0, step_vec, n):
+    return [np.asarray(ipp0) + k * np.asarray(step_vec) for k in range(n)]
+
+
+def load_lps(path):
+    img = nib.load(path)
+    return np.asanyarray(img.dataobj), np.diag([-1.0, -1.0, 1, 1]) @ img.affine
+
+
+def check_positions(tag, out_path, arrays, ipps, iop, spacing, slope, inter, samples=200):
+    """Every sampled pixel of every input slice is found, with its HU value,
+    at the voxel whose world position equals the pixel's DICOM position."""
+    data, aff = load_lps(out_path)
+    inv = np.linalg.inv(aff)
+    r, cc = np.asarray(iop[:3]), np.asarray(iop[3:])
+    worst_pos, worst_val = 0.0, 0.0
+    for arr, ipp in zip(arrays, ipps):
+        rows, cols = arr.shape
+        for _ in range(samples):
+            j, i = rng.integers(rows), rng.integers(cols)
+            world = np.asarray(ipp) + i * spacing[1] * r + j * spacing[0] * cc
+            ijk = (inv @ np.r_[world, 1])[:3]
+            worst_pos = max(worst_pos, float(np.abs(ijk - np.rint(ijk)).max()))
+            vi = tuple(int(x) for x in np.rint(ijk))
+            expected = arr[j, i] * slope + inter
+            worst_val = max(worst_val, abs(float(data[vi]) - expected))
+    c.check(worst_pos < 1e-3, f"{tag}: voxel position off by {worst_pos} voxel")
+    c.check(worst_val < 1e-3 * max(1, abs(slope)), f"{tag}: value off by {worst_val}")
+
+
+# 1. oblique, shuffled names, integer rescale -> int16 HU
+iop = [0.8660254, 0.5, 0.0, 0.0, 0.0, -1.0]   # rows along (cos30, sin30, 0), columns down
+n_vec = np.cross(iop[:3], iop[3:])
+arrays = [rng.integers(0, 3000, size=(24, 20)) for _ in range(9)]
+ipps = stack(iop, [-40.0, 22.5, 81.0], 1.75 * n_vec, 9)
+folder = os.path.join(root, "oblique")
+write_series(folder, arrays, ipps, iop, (0.6, 0.9))
+out = os.path.join(root, "oblique.nii.gz")
+medseg("convert", folder, out)
+check_positions("oblique", out, arrays, ipps, iop, (0.6, 0.9), 1.0, -1024.0)
+c.check(nib.load(out).get_data_dtype() == np.int16, "integer rescale keeps int16")
+
+# 2. fractional slope -> float32; signed storage
+arrays = [rng.integers(-2000, 2000, size=(16, 16)) for _ in range(5)]
+ipps = stack([1, 0, 0, 0, 1, 0], [0, 0, -10], [0, 0, 2.0], 5)
+folder = os.path.join(root, "slope")
+write_series(folder, arrays, ipps, [1, 0, 0, 0, 1, 0], (1.0, 1.0), slope=0.25, inter=3.5, signed=True)
+out = os.path.join(root, "slope.nii")
+medseg("convert", folder, out)
+check_positions("slope", out, arrays, ipps, [1, 0, 0, 0, 1, 0], (1.0, 1.0), 0.25, 3.5)
+c.check(nib.load(out).get_data_dtype() == np.float32, "fractional rescale gives float32")
+
+# 3. two series in one folder: default = the larger, --series picks the other
+both = os.path.join(root, "two")
+a_arrays = [rng.integers(0, 100, size=(8, 8)) for _ in range(6)]
+b_arrays = [rng.integers(500, 600, size=(8, 8)) for _ in range(3)]
+ua = write_series(both, a_arrays, stack([1, 0, 0, 0, 1, 0], [0, 0, 0], [0, 0, 1], 6), [1, 0, 0, 0, 1, 0], (1, 1))
+ub = write_series(both, b_arrays, stack([1, 0, 0, 0, 1, 0], [0, 0, 0], [0, 0, 3], 3), [1, 0, 0, 0, 1, 0], (1, 1))
+js = json.loads(medseg("info", "--json", both).stdout)
+c.check(js["dicom"]["n_series"] == 2 and js["dicom"]["series_uid"] == ua and js["dims"][2] == 6, "largest series chosen")
+js = json.loads(medseg("info", "--json", "--series", ub, both).stdout)
+c.check(js["dicom"]["series_uid"] == ub and js["dims"][2] == 3 and js["min"] >= 500 - 1024, "--series selects")
+r = medseg("info", "--series", "1.2.3.999", both, check=False)
+c.check(r.returncode == 3 and "1.2.3.999" in r.stderr, "unknown --series is exit 3")
+c.check("SECRET" not in r.stderr + medseg("info", both).stdout + medseg("info", both).stderr, "no patient identifiers")
+
+# 4. a missing slice: positions kept exact, the gap interpolated, reported
+arrays = [rng.integers(0, 1000, size=(10, 12)) for _ in range(8)]
+ipps = stack([1, 0, 0, 0, 1, 0], [5, 6, 7], [0, 0, 2.5], 8)
+keep = [k for k in range(8) if k != 4]
+folder = os.path.join(root, "missing")
+write_series(folder, [arrays[k] for k in keep], [ipps[k] for k in keep], [1, 0, 0, 0, 1, 0], (0.5, 0.5))
+out = os.path.join(root, "missing.nii.gz")
+r = medseg("convert", folder, out)
+c.check("uneven" in r.stderr, "missing slice reported")
+data, _ = load_lps(out)
+c.check(data.shape[2] == 8, f"missing slice restored on the even grid ({data.shape})")
+check_positions("missing", out, [arrays[k] for k in keep], [ipps[k] for k in keep], [1, 0, 0, 0, 1, 0], (0.5, 0.5), 1, -1024)
+mid = 0.5 * (arrays[3] + arrays[5]) - 1024
+c.check(np.abs(data[:, :, 4].T - mid).max() <= 0.5, "gap filled by linear interpolation")
+js = json.loads(medseg("info", "--json", folder).stdout)
+c.check(js["dicom"]["uniform_spacing"] is False and js["dicom"]["resampled"] is True, "info reports uneven spacing")
+
+# 5. tilted stack: kept exact in a sheared affine
+iop = [1, 0, 0, 0, 0.9483237, -0.3173047]
+arrays = [rng.integers(0, 1000, size=(12, 12)) for _ in range(6)]
+ipps = stack(iop, [-20, -30, 5], [0, 0, 4.22], 6)
+folder = os.path.join(root, "tilt")
+write_series(folder, arrays, ipps, iop, (0.5, 0.5))
+out = os.path.join(root, "tilt.nii.gz")
+medseg("convert", folder, out)
+check_positions("tilt", out, arrays, ipps, iop, (0.5, 0.5), 1, -1024)
+js = json.loads(medseg("info", "--json", folder).stdout)
+c.check(js["dicom"]["tilted"] and abs(js["dicom"]["tilt_deg"] - 18.5) < 0.05, f"tilt {js['dicom']['tilt_deg']}")
+
+# 6. a single file reads as one slice
+one = os.path.join(folder, sorted(os.listdir(folder))[0])
+js = json.loads(medseg("info", "--json", one).stdout)
+c.check(js["dims"][:2] == [12, 12] and js["dims"][2] == 1, "single DICOM file")
+c.done()
