@@ -153,6 +153,7 @@ static ms_status run(const char *kind)
     if (!out_opt) return ms_fail(MS_ERR_USAGE, "-o FILE is required");
     ms_status st = check_kind_options(kind);
     ms_phantom_grid g;
+    if (!st && dicom_opt) st = ms_check_output_dir(dicom_opt);
     if (!st) st = grid_from_options(d, &g);
     if (st) return st;
     if (!strcmp(kind, "chest")) return chest(&g);

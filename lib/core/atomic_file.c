@@ -1,5 +1,6 @@
 #include "medseg/atomic_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -40,13 +41,10 @@ static char *tmp_name(const char *path)
     return t;
 }
 
-ms_status ms_atomic_begin(ms_atomic *a, const char *path)
+static ms_status begin(ms_atomic *a, const char *path)
 {
     memset(a, 0, sizeof *a);
     if (!path || !*path) return ms_fail(MS_ERR_USAGE, "empty output path");
-    struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-        return ms_fail(MS_ERR_USAGE, "%s: is a directory, expected a file name", path);
     a->final_path = strdup(path);
     a->tmp_path = tmp_name(path);
     if (!a->final_path || !a->tmp_path) {
@@ -56,16 +54,37 @@ ms_status ms_atomic_begin(ms_atomic *a, const char *path)
     return MS_OK;
 }
 
-ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
+ms_status ms_atomic_begin(ms_atomic *a, const char *path)
 {
     struct stat sb;
-    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
-        return ms_fail(MS_ERR_USAGE, "%s: exists and is not a directory", path);
+    if (path && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return ms_fail(MS_ERR_USAGE, "%s: is a directory, expected a file name", path);
+    return begin(a, path);
+}
+
+ms_status ms_check_output_dir(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) return MS_OK;
+    if (!S_ISDIR(sb.st_mode)) return ms_fail(MS_ERR_USAGE, "%s: exists and is not a directory", path);
+    DIR *d = opendir(path);
+    int empty = 1;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    if (d) closedir(d);
+    return empty ? MS_OK : ms_fail(MS_ERR_USAGE, "%s: directory exists and is not empty", path);
+}
+
+ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
+{
+    ms_status st0 = ms_check_output_dir(path);
+    if (st0) return st0;
     char *p = strdup(path);
     if (!p) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     size_t n = strlen(p);
     while (n > 1 && p[n - 1] == '/') p[--n] = '\0';
-    ms_status st = ms_atomic_begin(a, p);
+    ms_status st = begin(a, p);
     free(p);
     if (st) return st;
     a->is_dir = 1;
@@ -92,6 +111,7 @@ ms_status ms_atomic_commit(ms_atomic *a)
     return MS_OK;
 }
 
+
 static void remove_tree(const char *path);
 
 void ms_atomic_abort(ms_atomic *a)
@@ -105,7 +125,6 @@ void ms_atomic_abort(ms_atomic *a)
     a->tmp_path = a->final_path = NULL;
 }
 
-#include <dirent.h>
 static void remove_tree(const char *path)
 {
     DIR *d = opendir(path);

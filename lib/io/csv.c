@@ -89,8 +89,9 @@ static ms_status parse(FILE *fp, const char *path, ms_csv *out)
         ok = sb_put(&f, (char)ch);
     }
     if (ok && quoted) {
+        int start = r.line;
         free(f.buf); row_free(&r);
-        return ms_fail(MS_ERR_INPUT, "%s:%d: unterminated quoted field", path, r.line);
+        return ms_fail(MS_ERR_INPUT, "%s:%d: unterminated quoted field", path, start);
     }
     if (ok && (row_has_data || f.n)) ok = row_push(&r, &f) && csv_push(out, &r);
     free(f.buf);

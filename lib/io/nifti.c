@@ -136,12 +136,50 @@ static ms_status fill_data(const char *path, nifti_image *nim, ms_dtype t, ms_vo
     return st;
 }
 
+static int64_t raw_dim(const unsigned char *h, int version, int swapped, int i)
+{
+    if (version == 1) {
+        int16_t d;
+        memcpy(&d, h + 40 + 2 * i, 2);
+        return swapped ? (int16_t)__builtin_bswap16((uint16_t)d) : d;
+    }
+    int64_t d;
+    memcpy(&d, h + 16 + 8 * i, 8);
+    return swapped ? (int64_t)__builtin_bswap64((uint64_t)d) : d;
+}
+
+/* Checks magic and dims before niftilib sees the file: niftilib accepts a
+ * file without NIfTI magic as ANALYZE 7.5 and prints its own complaints
+ * about impossible dims to stderr. zlib reads plain files unchanged. */
+static ms_status precheck(const char *path, int *version)
+{
+    gzFile f = gzopen(path, "rb");
+    if (!f) return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    unsigned char h[540];
+    int n = gzread(f, h, sizeof h);
+    gzclose(f);
+    int32_t size;
+    memcpy(&size, h, 4);
+    int swapped = size == 0x5c010000 || size == 0x1c020000;
+    if (swapped) size = (int32_t)__builtin_bswap32((uint32_t)size);
+    if (n >= 348 && size == 348 && memcmp(h + 344, "n+1", 4) == 0) *version = 1;
+    else if (n >= 540 && size == 540 && memcmp(h + 4, "n+2", 4) == 0) *version = 2;
+    else return ms_fail(MS_ERR_INPUT, "%s: not a NIfTI-1/NIfTI-2 file (no single-file NIfTI magic)", path);
+    int64_t ndim = raw_dim(h, *version, swapped, 0);
+    if (ndim < 1 || ndim > 7) return ms_fail(MS_ERR_INPUT, "%s: dim[0] is %lld, must be 1..7", path, (long long)ndim);
+    for (int i = 1; i <= ndim; i++)
+        if (raw_dim(h, *version, swapped, i) < 1)
+            return ms_fail(MS_ERR_INPUT, "%s: dim[%d] is %lld, must be at least 1", path, i,
+                           (long long)raw_dim(h, *version, swapped, i));
+    return MS_OK;
+}
+
 ms_status ms_nifti_read(const char *path, ms_volume *v)
 {
     memset(v, 0, sizeof *v);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    fclose(probe);
+    int version = 1;
+    ms_status st0 = precheck(path, &version);
+    if (st0) return st0;
     nifti_set_debug_level(0);
     nifti_image *nim = nifti_image_read(path, 0);
     if (!nim) return ms_fail(MS_ERR_INPUT, "%s: not a readable NIfTI-1/NIfTI-2 file (bad header or magic)", path);
@@ -162,10 +200,7 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     nifti_image_unload(nim);
     /* nifti_image_read() does not say which version it read; the writer
      * keeps the input's version by default. */
-    int nver = 1;
-    void *raw_hdr = nifti_read_header(path, &nver, 0);
-    free(raw_hdr);
-    nim->nifti_type = nver == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
+    nim->nifti_type = version == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
     v->nifti = nim;
     return MS_OK;
 }

@@ -66,7 +66,7 @@ static void chambers(heart_ctx *h)
     double s = h->s;
     vec3 lv_c = jit(h, 0.12, 0.05, -0.12), lv_r = v3_scale(v3(0.20, 0.17, 0.28), s * scale(h));
     ellipsoid(h, jit(h, -0.18, -0.08, -0.12), v3_scale(v3(0.20, 0.16, 0.26), s * scale(h)), 5, 0);   /* RV */
-    ellipsoid(h, jit(h, -0.26, 0.16, 0.16), v3_scale(v3(0.15, 0.15, 0.16), s * scale(h)), 4, 0);     /* RA */
+    ellipsoid(h, jit(h, -0.21, 0.12, 0.12), v3_scale(v3(0.16, 0.15, 0.16), s * scale(h)), 4, 0);     /* RA */
     ellipsoid(h, jit(h, 0.10, 0.30, 0.18), v3_scale(v3(0.15, 0.13, 0.13), s * scale(h)), 2, 0);      /* LA */
     ellipsoid(h, lv_c, v3_add(lv_r, v3(0.07 * s, 0.07 * s, 0.07 * s)), 1, 0);                          /* wall */
     ellipsoid(h, lv_c, lv_r, 3, 0);                                                                     /* LV */

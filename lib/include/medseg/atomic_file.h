@@ -21,6 +21,8 @@ typedef struct ms_atomic {
 ms_status ms_atomic_begin(ms_atomic *a, const char *path);
 /* Same for a directory: the temporary directory is created. */
 ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path);
+/* An output directory must be missing or empty (checked before any work). */
+ms_status ms_check_output_dir(const char *path);
 /* Renames the temporary into place (a directory replaces only an empty or
  * missing one). */
 ms_status ms_atomic_commit(ms_atomic *a);
