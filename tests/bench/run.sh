@@ -7,6 +7,7 @@ set -eu
 medseg=${1:-build/cli/medseg}
 py=/usr/bin/python3
 d=${BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$d"
 echo "bench: data in $d"
 [ -f "$d/ct.nii.gz" ] || "$medseg" phantom chest -q --size 512,512,300 --spacing 0.7,0.7,1 -o "$d/ct.nii.gz" --dicom "$d/dicom"
 med3() { sort -n | sed -n 2p; }
