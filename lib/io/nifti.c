@@ -265,12 +265,6 @@ static nifti_image *header_for(const ms_volume *v, int version)
     return nim;
 }
 
-static int ends_with(const char *s, const char *sfx)
-{
-    size_t n = strlen(s), m = strlen(sfx);
-    return n >= m && strcmp(s + n - m, sfx) == 0;
-}
-
 /* Header bytes, the 4-byte extension flag (no extensions), then data. */
 static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len, const char *path)
 {
@@ -319,7 +313,7 @@ static ms_status write_file(const char *tmp, const char *path, const unsigned ch
                             const ms_volume *v, int gz_level)
 {
     sink s = {0};
-    int gz = ends_with(path, ".gz");
+    int gz = ms_path_has_suffix(path, ".gz");
     if (gz) {
         char mode[8];
         snprintf(mode, sizeof mode, "wb%d", gz_level > 0 && gz_level <= 9 ? gz_level : 6);
@@ -336,7 +330,7 @@ static ms_status write_file(const char *tmp, const char *path, const unsigned ch
 
 ms_status ms_nifti_write(const char *path, const ms_volume *v, const ms_nifti_write_opts *o)
 {
-    if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz"))
+    if (!ms_path_has_suffix(path, ".nii") && !ms_path_has_suffix(path, ".nii.gz"))
         return ms_fail(MS_ERR_USAGE, "%s: output name must end in .nii or .nii.gz", path);
     nifti_image *nim = header_for(v, o ? o->version : 0);
     if (!nim) return ms_fail(MS_ERR_NOMEM, "%s: cannot build header", path);

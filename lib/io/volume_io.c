@@ -5,7 +5,7 @@
 
 #include "medseg/io.h"
 
-static int ends_with(const char *s, const char *sfx)
+int ms_path_has_suffix(const char *s, const char *sfx)
 {
     size_t n = strlen(s), m = strlen(sfx);
     return n >= m && strcmp(s + n - m, sfx) == 0;
@@ -16,7 +16,7 @@ ms_format ms_detect_format(const char *path)
     struct stat sb;
     if (stat(path, &sb) != 0) return MS_FMT_UNKNOWN;
     if (S_ISDIR(sb.st_mode)) return MS_FMT_DICOM;
-    if (ends_with(path, ".nii") || ends_with(path, ".nii.gz")) return MS_FMT_NIFTI;
+    if (ms_path_has_suffix(path, ".nii") || ms_path_has_suffix(path, ".nii.gz")) return MS_FMT_NIFTI;
     unsigned char head[352] = {0};
     FILE *f = fopen(path, "rb");
     if (!f) return MS_FMT_UNKNOWN;

@@ -11,6 +11,9 @@ extern "C" {
 
 typedef enum { MS_FMT_UNKNOWN = 0, MS_FMT_NIFTI, MS_FMT_DICOM } ms_format;
 
+/* 1 when path s ends with sfx (e.g. ".nii.gz"). */
+int ms_path_has_suffix(const char *s, const char *sfx);
+
 /* Decides by what is on disk (a directory is DICOM; magic bytes; suffix). */
 ms_format ms_detect_format(const char *path);
 
