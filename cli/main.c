@@ -10,6 +10,7 @@
 
 /* Sorted by name; `medseg --help` lists them in this order. */
 static const command commands[] = {
+    {&components_spec, cmd_components},
     {&convert_spec, cmd_convert},
     {&info_spec, cmd_info},
     {&phantom_spec, cmd_phantom},

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #ifdef MEDSEG_HAVE_CUDA
-int ms_kernels_device_count(void);   /* kernels/device.cu */
+#include "msk.h"
 #endif
 
 int ms_built_with_cuda(void)

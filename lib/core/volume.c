@@ -79,9 +79,9 @@ static void identity(double a[4][4])
 ms_status ms_volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, const char *what)
 {
     size_t n;
+    memset(v, 0, sizeof *v);   /* callers may free v after a failure */
     ms_status st = ms_volume_size(dim, t, &n, NULL, what);
     if (st) return st;
-    memset(v, 0, sizeof *v);
     st = ms_alloc_array(&v->data, n, ms_dtype_size(t), 1, what);
     if (st) return st;
     memcpy(v->dim, dim, sizeof v->dim);

@@ -1,0 +1,110 @@
+#include "cc_runs.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int grow(cc_runs *r, int per_label)
+{
+    size_t cap = r->cap ? r->cap * 2 : 4096;
+    cc_run *nr = realloc(r->run, cap * sizeof *nr);
+    if (!nr) return 0;
+    r->run = nr;
+    if (per_label) {
+        int32_t *nv = realloc(r->val, cap * sizeof *nv);
+        if (!nv) return 0;
+        r->val = nv;
+    }
+    r->cap = cap;
+    return 1;
+}
+
+static inline int push(cc_runs *r, int64_t x0, int64_t x1, int32_t v, int per_label)
+{
+    if (r->n == r->cap && !grow(r, per_label)) return 0;
+    r->run[r->n].x0 = (int32_t)x0;
+    r->run[r->n].x1 = (int32_t)x1;
+    if (per_label) r->val[r->n] = v;
+    r->n++;
+    return 1;
+}
+
+/* Binary uint8 rows dominate (masks), so they skip 8 bytes at a time while
+ * a word is all zero or all nonzero. */
+static inline int word_has_zero(uint64_t v)
+{
+    return ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0;
+}
+
+static int extract_u8_binary(cc_runs *r, const uint8_t *p, int64_t nx)
+{
+    int64_t x = 0;
+    while (x < nx) {
+        uint64_t w;
+        while (x + 8 <= nx && (memcpy(&w, p + x, 8), w == 0)) x += 8;
+        while (x < nx && p[x] == 0) x++;
+        if (x == nx) break;
+        int64_t x0 = x;
+        while (x + 8 <= nx && (memcpy(&w, p + x, 8), !word_has_zero(w))) x += 8;
+        while (x < nx && p[x] != 0) x++;
+        if (!push(r, x0, x, 1, 0)) return 0;
+    }
+    return 1;
+}
+
+#define DEFINE_EXTRACT(NAME, T)                                                  \
+    static int NAME(cc_runs *r, const T *p, int64_t nx, int per_label)        \
+    {                                                                            \
+        int64_t x = 0;                                                           \
+        while (x < nx) {                                                         \
+            while (x < nx && p[x] == 0) x++;                                     \
+            if (x == nx) break;                                                  \
+            int64_t x0 = x;                                                      \
+            T v = p[x];                                                          \
+            if (per_label)                                                       \
+                while (x < nx && p[x] == v) x++;                                 \
+            else                                                                 \
+                while (x < nx && p[x] != 0) x++;                                 \
+            if (!push(r, x0, x, per_label ? (int32_t)v : 1, per_label)) return 0; \
+        }                                                                        \
+        return 1;                                                                \
+    }
+
+DEFINE_EXTRACT(extract_u8, uint8_t)
+DEFINE_EXTRACT(extract_i16, int16_t)
+DEFINE_EXTRACT(extract_u16, uint16_t)
+DEFINE_EXTRACT(extract_i32, int32_t)
+DEFINE_EXTRACT(extract_f32, float)
+DEFINE_EXTRACT(extract_f64, double)
+
+int cc_extract_row(cc_runs *r, const void *row, ms_dtype t, int64_t nx, int per_label)
+{
+    switch (t) {
+    case MS_U8: return per_label ? extract_u8(r, row, nx, 1) : extract_u8_binary(r, row, nx);
+    case MS_I16: return extract_i16(r, row, nx, per_label);
+    case MS_U16: return extract_u16(r, row, nx, per_label);
+    case MS_I32: return extract_i32(r, row, nx, per_label);
+    case MS_F32: return extract_f32(r, row, nx, per_label);
+    case MS_F64: return extract_f64(r, row, nx, per_label);
+    default: return 0;
+    }
+}
+
+void cc_runs_free(cc_runs *r)
+{
+    free(r->run);
+    free(r->val);
+    memset(r, 0, sizeof *r);
+}
+
+ms_status cc_check_label_values(const ms_volume *in)
+{
+    if (in->dtype != MS_F32 && in->dtype != MS_F64) return MS_OK;
+    size_t n = ms_volume_nvox(in);
+    for (size_t i = 0; i < n; i++) {
+        double v = ms_volume_get(in, i);
+        if (v != floor(v) || v < -2147483648.0 || v > 2147483647.0)
+            return ms_fail(MS_ERR_INPUT, "per-label components need whole-number labels; found %g", v);
+    }
+    return MS_OK;
+}
