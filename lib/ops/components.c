@@ -53,17 +53,18 @@ static inline void unite(uint32_t *p, uint32_t a, uint32_t b)
 }
 
 /* Joins the runs of two rows that touch. ext is 1 when diagonal steps in x
- * count as neighbours (18/26 connectivity on these rows). */
+ * count as neighbours (18/26 connectivity on these rows). Extended runs of
+ * one row may overlap each other, so each run scans every run of the other
+ * row it can reach instead of a plain merge walk. */
 static void join_rows(uint32_t *p, const cc_run *ra, const int32_t *va, size_t na, uint32_t ia,
                       const cc_run *rb, const int32_t *vb, size_t nb, uint32_t ib, int ext)
 {
-    size_t i = 0, j = 0;
-    while (i < na && j < nb) {
-        const cc_run a = ra[i], b = rb[j];
-        if (a.x0 < b.x1 + ext && b.x0 < a.x1 + ext && (!va || va[i] == vb[j]))
-            unite(p, ia + (uint32_t)i, ib + (uint32_t)j);
-        if (a.x1 < b.x1) i++;
-        else j++;
+    size_t j0 = 0;
+    for (size_t i = 0; i < na; i++) {
+        const cc_run a = ra[i];
+        while (j0 < nb && rb[j0].x1 + ext <= a.x0) j0++;
+        for (size_t j = j0; j < nb && rb[j].x0 < a.x1 + ext; j++)
+            if (!va || va[i] == vb[j]) unite(p, ia + (uint32_t)i, ib + (uint32_t)j);
     }
 }
 
