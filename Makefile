@@ -31,6 +31,7 @@ check-asan: deps
 
 bench: build
 	@./tests/bench/run.sh $(BUILD)/cli/medseg
+	@./tests/bench/ops.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
