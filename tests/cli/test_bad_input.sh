@@ -57,5 +57,26 @@ fi
 "$MEDSEG" convert "$d/base.nii.gz" "$d/x.mha" 2>/dev/null; [ $? -eq 2 ] && pass=$((pass + 1)) || bad "unknown output suffix exit 2"
 "$MEDSEG" phantom chest -o "$d/x.nii" --size 10,0,5 2>/dev/null; [ $? -eq 2 ] && pass=$((pass + 1)) || bad "--size 10,0,5 exit 2"
 "$MEDSEG" info --device gpu "$d/base.nii.gz" 2>/dev/null; [ $? -eq 2 ] && pass=$((pass + 1)) || bad "--device gpu exit 2"
+# Resampling and components: usage errors exit 2, bad data exit 3, no output.
+usage2() {
+    what=$1
+    shift
+    "$MEDSEG" "$@" 2> "$d/err"
+    rc=$?
+    [ "$rc" -eq 2 ] && [ ! -e "$d/r.nii" ] && pass=$((pass + 1)) || bad "$what: exit $rc, expected 2 and no output"
+}
+usage2 "--spacing 0" convert "$d/base.nii.gz" "$d/r.nii" --spacing 1,0,1
+usage2 "--spacing and --shape" convert "$d/base.nii.gz" "$d/r.nii" --spacing 1,1,1 --shape 4,4,4
+usage2 "--interp without grid" convert "$d/base.nii.gz" "$d/r.nii" --interp linear
+usage2 "--interp bogus" convert "$d/base.nii.gz" "$d/r.nii" --shape 4,4,4 --interp bogus
+usage2 "--labels cubic" convert "$d/base_mask.nii" "$d/r.nii" --shape 4,4,4 --labels --interp cubic
+usage2 "--connectivity 7" components "$d/base_mask.nii" "$d/r.nii" --connectivity 7
+usage2 "--largest -1" components "$d/base_mask.nii" "$d/r.nii" --largest -1
+"$MEDSEG" convert "$d/base.nii.gz" "$d/r.nii" --like "$d/no-such-ref.nii" 2> "$d/err"
+[ $? -eq 3 ] && [ ! -e "$d/r.nii" ] && grep -qF "no-such-ref" "$d/err" && pass=$((pass + 1)) || bad "--like missing ref: exit 3 naming it"
+"$MEDSEG" components "$d/in_truncated.nii.gz" "$d/r.nii" 2> "$d/err"
+[ $? -eq 3 ] && [ ! -e "$d/r.nii" ] && pass=$((pass + 1)) || bad "components on a truncated file: exit 3"
+"$MEDSEG" convert "$d/base.nii.gz" "$d/r.nii" --spacing 0.001,0.001,0.001 --max-voxels 100000000 2> "$d/err"
+[ $? -eq 3 ] && [ ! -e "$d/r.nii" ] && pass=$((pass + 1)) || bad "absurd --spacing must be refused before allocating (exit 3)"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
