@@ -168,8 +168,8 @@ static void gather_slab(void *ctx, size_t b, size_t e)
         slab *s = &j->slabs[i];
         size_t r0 = (size_t)(s->z0 * j->ny), r1 = (size_t)(s->z1 * j->ny);
         for (size_t r = r0; r < r1; r++) j->row_start[r] += s->offset;
-        memcpy(j->run + s->offset, s->runs.run, s->runs.n * sizeof *j->run);
-        if (j->val) memcpy(j->val + s->offset, s->runs.val, s->runs.n * sizeof *j->val);
+        if (s->runs.n) memcpy(j->run + s->offset, s->runs.run, s->runs.n * sizeof *j->run);
+        if (j->val && s->runs.n) memcpy(j->val + s->offset, s->runs.val, s->runs.n * sizeof *j->val);
         for (size_t k = 0; k < s->runs.n; k++) j->parent[s->offset + k] = s->parent[k] + (uint32_t)s->offset;
         cc_runs_free(&s->runs);
         free(s->parent);
