@@ -189,8 +189,7 @@ ms_status ms_resample(const ms_volume *in, const ms_grid *g, const ms_resample_o
     j.coef = coef;
     ms_volume like = {.dim = {g->dim[0], g->dim[1], g->dim[2]}, .dtype = in->dtype, .nifti = in->nifti};
     memcpy(like.affine, g->affine, sizeof like.affine);
-    st = ms_volume_like(out, &like, o->out_dtype);
-    if (!st) ms_volume_set_affine(out, g->affine);
+    st = ms_volume_like(out, &like, o->out_dtype);   /* takes g's affine, keeps in's header */
 #ifdef MEDSEG_HAVE_CUDA
     if (!st && o->device == MS_DEVICE_CUDA) st = resample_cuda(&j, out, clamped);
     else
