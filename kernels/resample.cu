@@ -20,48 +20,19 @@ __device__ double at(const T *in, const Dims &d, int64_t x, int64_t y, int64_t z
     return (double)in[(z * d.n[1] + y) * d.n[0] + x];
 }
 
+// Trilinear value, or the label vote over the same eight corners.
 template <typename T>
-__device__ double sample_linear(const T *in, const Dims &d, const double c[3])
+__device__ double sample_linear(const T *in, const Dims &d, const double c[3], bool vote)
 {
     int64_t i0[3], i1[3];
-    double t[3];
-    for (int a = 0; a < 3; a++) ms_linear_index(c[a], d.n[a], &i0[a], &i1[a], &t[a]);
-    double s = 0;
-    for (int n = 0; n < 8; n++) {
-        int bx = n & 1, by = (n >> 1) & 1, bz = n >> 2;
-        double w = (bx ? t[0] : 1 - t[0]) * (by ? t[1] : 1 - t[1]) * (bz ? t[2] : 1 - t[2]);
-        s += w * at(in, d, bx ? i1[0] : i0[0], by ? i1[1] : i0[1], bz ? i1[2] : i0[2]);
-    }
-    return s;
-}
-
-// Largest trilinear weight wins; ties go to a nonzero label, the smallest.
-template <typename T>
-__device__ double sample_vote(const T *in, const Dims &d, const double c[3])
-{
-    int64_t i0[3], i1[3];
-    double t[3], val[8], wsum[8];
-    int nv = 0;
+    double t[3], v[8], w[8], s = 0;
     for (int a = 0; a < 3; a++) ms_linear_index(c[a], d.n[a], &i0[a], &i1[a], &t[a]);
     for (int n = 0; n < 8; n++) {
-        int bx = n & 1, by = (n >> 1) & 1, bz = n >> 2;
-        double w = (bx ? t[0] : 1 - t[0]) * (by ? t[1] : 1 - t[1]) * (bz ? t[2] : 1 - t[2]);
-        double v = at(in, d, bx ? i1[0] : i0[0], by ? i1[1] : i0[1], bz ? i1[2] : i0[2]);
-        int k = 0;
-        while (k < nv && val[k] != v) k++;
-        if (k == nv) {
-            val[nv] = v;
-            wsum[nv++] = 0;
-        }
-        wsum[k] += w;
+        v[n] = at(in, d, n & 1 ? i1[0] : i0[0], n & 2 ? i1[1] : i0[1], n & 4 ? i1[2] : i0[2]);
+        w[n] = ms_corner_weight(n, t);
+        s += w[n] * v[n];
     }
-    int best = 0;
-    for (int k = 1; k < nv; k++) {
-        bool better = wsum[k] > wsum[best];
-        if (wsum[k] == wsum[best]) better = val[best] == 0 || (val[k] != 0 && val[k] < val[best]);
-        if (better) best = k;
-    }
-    return val[best];
+    return vote ? ms_label_vote(v, w) : s;
 }
 
 __device__ double sample_cubic(const float *coef, const Dims &d, const double c[3])
@@ -96,8 +67,7 @@ __global__ void resample_kernel(const T *in, Dims d, Map m, int interp, double f
         if (inside) {
             if (interp == 0)
                 v = at(in, d, ms_nearest_index(c[0], d.n[0]), ms_nearest_index(c[1], d.n[1]), ms_nearest_index(c[2], d.n[2]));
-            else if (interp == 1) v = sample_linear(in, d, c);
-            else if (interp == 2) v = sample_vote(in, d, c);
+            else if (interp == 1 || interp == 2) v = sample_linear(in, d, c, interp == 2);
             else v = sample_cubic((const float *)in, d, c);
         }
         size_t o = (size_t)(r * od.n[0] + x);

@@ -50,6 +50,37 @@ MS_HD void ms_linear_index(double c, int64_t n, int64_t *i0, int64_t *i1, double
     *i1 = ms_clamp_index((int64_t)f + 1, n);
 }
 
+/* Trilinear weight of corner n of the cell: bit 0 picks the second
+ * neighbour on x, bit 1 on y, bit 2 on z. */
+MS_HD double ms_corner_weight(int n, const double t[3])
+{
+    return (n & 1 ? t[0] : 1 - t[0]) * (n & 2 ? t[1] : 1 - t[1]) * (n & 4 ? t[2] : 1 - t[2]);
+}
+
+/* Label vote over the eight corners: the value with the largest summed
+ * weight; ties go to a nonzero value, the smallest. */
+MS_HD double ms_label_vote(const double v[8], const double w[8])
+{
+    double val[8], wsum[8];
+    int nv = 0;
+    for (int n = 0; n < 8; n++) {
+        int k = 0;
+        while (k < nv && val[k] != v[n]) k++;
+        if (k == nv) {
+            val[nv] = v[n];
+            wsum[nv++] = 0;
+        }
+        wsum[k] += w[n];
+    }
+    int best = 0;
+    for (int k = 1; k < nv; k++) {
+        int better = wsum[k] > wsum[best];
+        if (wsum[k] == wsum[best]) better = val[best] == 0 || (val[k] != 0 && val[k] < val[best]);
+        if (better) best = k;
+    }
+    return val[best];
+}
+
 /* Cubic B-spline: first of four (unfolded) neighbours and their weights. */
 MS_HD int64_t ms_cubic_weights(double c, double w[4])
 {

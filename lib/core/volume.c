@@ -183,6 +183,20 @@ void ms_volume_minmax(const ms_volume *v, double *lo, double *hi)
     *hi = b;
 }
 
+int ms_volume_find_fraction(const ms_volume *v, double *bad)
+{
+    if (ms_dtype_is_integer(v->dtype)) return 0;
+    size_t n = ms_volume_nvox(v);
+    for (size_t i = 0; i < n; i++) {
+        double x = ms_volume_get(v, i);
+        if (x != floor(x)) {   /* NaN and infinities too */
+            *bad = x;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void ms_voxel_to_world(const ms_volume *v, const double ijk[3], double xyz[3])
 {
     for (int r = 0; r < 3; r++)

@@ -1,6 +1,5 @@
 #include "cc_runs.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,12 +98,12 @@ void cc_runs_free(cc_runs *r)
 
 ms_status cc_check_label_values(const ms_volume *in)
 {
-    if (in->dtype != MS_F32 && in->dtype != MS_F64) return MS_OK;
-    size_t n = ms_volume_nvox(in);
-    for (size_t i = 0; i < n; i++) {
-        double v = ms_volume_get(in, i);
-        if (v != floor(v) || v < -2147483648.0 || v > 2147483647.0)
-            return ms_fail(MS_ERR_INPUT, "per-label components need whole-number labels; found %g", v);
-    }
+    double bad, lo, hi;
+    if (ms_dtype_is_integer(in->dtype)) return MS_OK;   /* every integer dtype fits int32 */
+    if (ms_volume_find_fraction(in, &bad))
+        return ms_fail(MS_ERR_INPUT, "per-label components need whole-number labels; found %g", bad);
+    ms_volume_minmax(in, &lo, &hi);
+    if (lo < -2147483648.0 || hi > 2147483647.0)
+        return ms_fail(MS_ERR_INPUT, "per-label components need labels within int32; found %g..%g", lo, hi);
     return MS_OK;
 }

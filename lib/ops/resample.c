@@ -161,13 +161,9 @@ static ms_status check_opts(const ms_volume *in, const ms_resample_opts *o)
         return ms_fail(MS_ERR_USAGE, "unknown interpolation %d", (int)o->interp);
     if (o->labels && o->interp == MS_INTERP_CUBIC)
         return ms_fail(MS_ERR_USAGE, "--labels takes nearest or linear (label-aware) interpolation, not cubic");
-    if (o->labels && !ms_dtype_is_integer(in->dtype)) {
-        size_t n = ms_volume_nvox(in);
-        for (size_t i = 0; i < n; i++) {
-            double v = ms_volume_get(in, i);
-            if (v != floor(v)) return ms_fail(MS_ERR_INPUT, "--labels: the input holds a non-integer value %g", v);
-        }
-    }
+    double bad;
+    if (o->labels && ms_volume_find_fraction(in, &bad))
+        return ms_fail(MS_ERR_INPUT, "--labels: the input holds a non-integer value %g", bad);
     if (!isfinite(o->fill)) return ms_fail(MS_ERR_USAGE, "--fill must be a finite number");
     return MS_OK;
 }

@@ -143,31 +143,11 @@ void rs_row_separable(const rs_job *j, int64_t oj, int64_t ok, double *row, doub
     x_pass(j, row, tmp);
 }
 
-/* Label-aware linear: the label with the largest partial-volume weight. */
-static double label_vote(const rs_job *j, const double c[3])
+/* Value at corner n of the cell (i0, i1) (bits as ms_corner_weight). */
+static double corner(const ms_volume *in, const int64_t i0[3], const int64_t i1[3], int n)
 {
-    const ms_volume *in = j->in;
-    int64_t i0[3], i1[3];
-    double t[3], val[8], wsum[8];
-    int nv = 0;
-    for (int a = 0; a < 3; a++) ms_linear_index(c[a], in->dim[a], &i0[a], &i1[a], &t[a]);
-    for (int n = 0; n < 8; n++) {
-        int bx = n & 1, by = (n >> 1) & 1, bz = n >> 2;
-        double w = (bx ? t[0] : 1 - t[0]) * (by ? t[1] : 1 - t[1]) * (bz ? t[2] : 1 - t[2]);
-        double v = fetch(in->data, in->dtype,
-                         row_offset(in, by ? i1[1] : i0[1], bz ? i1[2] : i0[2]) + (size_t)(bx ? i1[0] : i0[0]));
-        int k = 0;
-        while (k < nv && val[k] != v) k++;
-        if (k == nv) val[nv] = v, wsum[nv++] = 0;
-        wsum[k] += w;
-    }
-    int best = 0;
-    for (int k = 1; k < nv; k++) {
-        int better = wsum[k] > wsum[best];
-        if (wsum[k] == wsum[best]) better = val[best] == 0 || (val[k] != 0 && val[k] < val[best]);
-        if (better) best = k;
-    }
-    return val[best];
+    size_t r = row_offset(in, n & 2 ? i1[1] : i0[1], n & 4 ? i1[2] : i0[2]);
+    return fetch(in->data, in->dtype, r + (size_t)(n & 1 ? i1[0] : i0[0]));
 }
 
 static double sample_voxel(const rs_job *j, const double c[3])
@@ -177,18 +157,16 @@ static double sample_voxel(const rs_job *j, const double c[3])
         size_t i = row_offset(in, ms_nearest_index(c[1], in->dim[1]), ms_nearest_index(c[2], in->dim[2]));
         return fetch(in->data, in->dtype, i + (size_t)ms_nearest_index(c[0], in->dim[0]));
     }
-    if (j->interp == MS_INTERP_LINEAR && j->labels) return label_vote(j, c);
     if (j->interp == MS_INTERP_LINEAR) {
         int64_t i0[3], i1[3];
-        double t[3], s = 0;
+        double t[3], v[8], w[8], s = 0;
         for (int a = 0; a < 3; a++) ms_linear_index(c[a], in->dim[a], &i0[a], &i1[a], &t[a]);
         for (int n = 0; n < 8; n++) {
-            int bx = n & 1, by = (n >> 1) & 1, bz = n >> 2;
-            double w = (bx ? t[0] : 1 - t[0]) * (by ? t[1] : 1 - t[1]) * (bz ? t[2] : 1 - t[2]);
-            s += w * fetch(in->data, in->dtype,
-                           row_offset(in, by ? i1[1] : i0[1], bz ? i1[2] : i0[2]) + (size_t)(bx ? i1[0] : i0[0]));
+            v[n] = corner(in, i0, i1, n);
+            w[n] = ms_corner_weight(n, t);
+            s += w[n] * v[n];
         }
-        return s;
+        return j->labels ? ms_label_vote(v, w) : s;
     }
     double w[3][4], s = 0;
     int64_t f[3];

@@ -56,6 +56,9 @@ void ms_volume_set(ms_volume *v, size_t idx, double value);
 ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t *clamped);
 
 void ms_volume_minmax(const ms_volume *v, double *lo, double *hi);
+/* Label maps must hold whole numbers: returns 1 and the first offending
+ * value (fraction, NaN or infinity) in *bad, else 0. */
+int ms_volume_find_fraction(const ms_volume *v, double *bad);
 
 /* Voxel index (i,j,k) to LPS mm through the affine. */
 void ms_voxel_to_world(const ms_volume *v, const double ijk[3], double xyz[3]);
