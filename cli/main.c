@@ -14,6 +14,7 @@ static const command commands[] = {
     {&convert_spec, cmd_convert},
     {&info_spec, cmd_info},
     {&phantom_spec, cmd_phantom},
+    {&prepare_npz_spec, cmd_prepare_npz},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

@@ -37,6 +37,17 @@ int msk_resample(const void *in, int in_dtype, const int64_t in_dim[3], const do
 int msk_resample_device(const void *d_in, int in_dtype, const int64_t in_dim[3], const double m[12], int interp,
                         double fill, const int64_t out_dim[3], void *d_out, char *err, size_t errlen);
 
+/* Signed distance of n points (xyz float) to a mesh given as the CPU's
+ * bounding volume hierarchy (sdf_math.h layouts): sdf gets the distance
+ * (negative inside), nearest (may be NULL) the nearest triangle's index in
+ * tris. */
+struct ms_bvh_node;
+struct ms_sdf_tri;
+int msk_sdf(const struct ms_bvh_node *nodes, int64_t n_nodes, const struct ms_sdf_tri *tris, int64_t n_tris,
+            const float *pts, int64_t n, float *sdf, int32_t *nearest, char *err, size_t errlen);
+int msk_sdf_device(const struct ms_bvh_node *d_nodes, const struct ms_sdf_tri *d_tris, const float *d_pts, int64_t n,
+                   float *d_sdf, int32_t *d_nearest, char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,8 +38,13 @@ static void *worker(void *arg)
 
 void ms_parallel_for(size_t n, size_t min_chunk, ms_range_fn fn, void *ctx)
 {
+    ms_parallel_for_n(n, min_chunk, ms_threads_get(), fn, ctx);
+}
+
+void ms_parallel_for_n(size_t n, size_t min_chunk, int t, ms_range_fn fn, void *ctx)
+{
     if (n == 0) return;
-    int t = ms_threads_get();
+    if (t < 1) t = 1;
     if (min_chunk == 0) min_chunk = 1;
     /* Several chunks per thread balance uneven work; chunk boundaries never
      * change results because each index writes only its own output. */

@@ -16,6 +16,9 @@ int ms_threads_get(void);
  * ms_threads_get() threads; returns when all are done. */
 typedef void (*ms_range_fn)(void *ctx, size_t begin, size_t end);
 void ms_parallel_for(size_t n, size_t min_chunk, ms_range_fn fn, void *ctx);
+/* The same with an explicit thread count (outer loops whose bodies use the
+ * shared count themselves). */
+void ms_parallel_for_n(size_t n, size_t min_chunk, int threads, ms_range_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,30 @@
+/* Signed distance from points to a closed triangle mesh (BVH on the CPU, a
+ * CUDA kernel on the GPU; both give the same nearest triangle and sign). */
+#ifndef MEDSEG_SDF_H
+#define MEDSEG_SDF_H
+
+#include <stdint.h>
+#include "device.h"
+#include "mesh.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_sdf_mesh ms_sdf_mesh;
+
+/* Builds the hierarchy and pseudo-normals; m must be closed and consistently
+ * oriented for the sign to mean inside/outside. */
+ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out);
+void ms_sdf_free(ms_sdf_mesh *s);
+int64_t ms_sdf_tri_count(const ms_sdf_mesh *s);
+
+/* sdf[i] = signed distance of pts[3i..3i+2] (negative inside), in the mesh's
+ * units; nearest (may be NULL) gets the nearest triangle's index in m. */
+ms_status ms_sdf_eval(const ms_sdf_mesh *s, const float *pts, int64_t n, ms_device dev, float *sdf,
+                      int32_t *nearest);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,245 @@
+/* Building the distance hierarchy: pseudo-normals from the mesh's edge
+ * adjacency, then a bounding volume hierarchy split at the middle of the
+ * widest centroid spread (marching-cubes triangles are small and even, so
+ * this midpoint split is as good as a surface-area heuristic here). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdf_internal.h"
+
+enum { LEAF_SIZE = 8, MAX_DEPTH = MS_BVH_MAX_DEPTH - 4 };
+
+/* Plain comparisons: libm's fminf/fmaxf are calls that handle NaN, and the
+ * coordinates here never are NaN. */
+static inline float lo_f(float a, float b) { return a < b ? a : b; }
+static inline float hi_f(float a, float b) { return a > b ? a : b; }
+
+typedef struct {
+    uint64_t *key;      /* (from << 32 | to) + 1, 0 = empty */
+    int64_t *val;       /* 3 * triangle + corner */
+    uint64_t mask;
+} edge_map;
+
+static ms_status edge_map_build(const ms_mesh *m, edge_map *h)
+{
+    uint64_t cap = 16;
+    while (cap < (uint64_t)m->nt * 6) cap <<= 1;
+    h->mask = cap - 1;
+    h->key = calloc(cap, sizeof *h->key);
+    h->val = malloc(cap * sizeof *h->val);
+    if (!h->key || !h->val) return ms_fail(MS_ERR_NOMEM, "out of memory for mesh edges");
+    for (int64_t t = 0; t < m->nt; t++)
+        for (int c = 0; c < 3; c++) {
+            uint64_t k = ((uint64_t)(uint32_t)m->t[3 * t + c] << 32 | (uint32_t)m->t[3 * t + (c + 1) % 3]) + 1;
+            uint64_t s = ms_hash64(k) & h->mask;
+            while (h->key[s] && h->key[s] != k) s = (s + 1) & h->mask;
+            h->key[s] = k;
+            h->val[s] = 3 * t + c;
+        }
+    return MS_OK;
+}
+
+static int64_t edge_map_find(const edge_map *h, int32_t from, int32_t to)
+{
+    uint64_t k = ((uint64_t)(uint32_t)from << 32 | (uint32_t)to) + 1;
+    for (uint64_t s = ms_hash64(k) & h->mask; h->key[s]; s = (s + 1) & h->mask)
+        if (h->key[s] == k) return h->val[s];
+    return -1;
+}
+
+static double corner_angle(const double *p, const double *q, const double *r)
+{
+    double u[3] = {q[0] - p[0], q[1] - p[1], q[2] - p[2]}, w[3] = {r[0] - p[0], r[1] - p[1], r[2] - p[2]};
+    double lu = sqrt(ms_dot3(u, u)), lw = sqrt(ms_dot3(w, w));
+    if (lu == 0 || lw == 0) return 0;
+    double c = ms_dot3(u, w) / (lu * lw);
+    return acos(c < -1 ? -1 : c > 1 ? 1 : c);
+}
+
+/* Centre of the float corners' box; radius rounded up past every corner. */
+static void bounding_sphere(ms_sdf_tri *o)
+{
+    double r2 = 0;
+    for (int a = 0; a < 3; a++)
+        o->ctr[a] = (float)(0.5 * ((double)lo_f(o->a[a], lo_f(o->b[a], o->c[a])) + hi_f(o->a[a], hi_f(o->b[a], o->c[a]))));
+    const float *corner[3] = {o->a, o->b, o->c};
+    for (int k = 0; k < 3; k++) {
+        double d[3] = {(double)corner[k][0] - o->ctr[0], (double)corner[k][1] - o->ctr[1], (double)corner[k][2] - o->ctr[2]};
+        r2 = fmax(r2, ms_dot3(d, d));
+    }
+    o->rad = nextafterf((float)sqrt(r2), INFINITY) * (1 + 1e-6f);
+}
+
+/* Face normals, angle-weighted vertex normals and summed edge normals. */
+static ms_status pseudo_normals(const ms_mesh *m, double *fn, double *vn, ms_sdf_tri *tri)
+{
+    edge_map h = {0};
+    ms_status st = edge_map_build(m, &h);
+    if (st) goto out;
+    for (int64_t t = 0; t < m->nt; t++) {
+        ms_mesh_face_normal(m, t, &fn[3 * t]);
+        for (int c = 0; c < 3; c++) {
+            const int32_t *f = &m->t[3 * t];
+            double ang = corner_angle(&m->v[3 * (int64_t)f[c]], &m->v[3 * (int64_t)f[(c + 1) % 3]],
+                                      &m->v[3 * (int64_t)f[(c + 2) % 3]]);
+            for (int a = 0; a < 3; a++) vn[3 * (int64_t)f[c] + a] += ang * fn[3 * t + a];
+        }
+    }
+    for (int64_t t = 0; t < m->nt; t++) {
+        const int32_t *f = &m->t[3 * t];
+        ms_sdf_tri *o = &tri[t];
+        for (int c = 0; c < 3; c++) {
+            int64_t other = edge_map_find(&h, f[(c + 1) % 3], f[c]);
+            for (int a = 0; a < 3; a++) {
+                o->en[c][a] = (float)(fn[3 * t + a] + (other >= 0 ? fn[3 * (other / 3) + a] : 0.0));
+                o->vn[c][a] = (float)vn[3 * (int64_t)f[c] + a];
+            }
+        }
+        for (int a = 0; a < 3; a++) {
+            o->n[a] = (float)fn[3 * t + a];
+            o->a[a] = (float)m->v[3 * (int64_t)f[0] + a];
+            o->b[a] = (float)m->v[3 * (int64_t)f[1] + a];
+            o->c[a] = (float)m->v[3 * (int64_t)f[2] + a];
+        }
+        bounding_sphere(o);
+    }
+out:
+    free(h.key);
+    free(h.val);
+    return st;
+}
+
+typedef struct {
+    ms_bvh_node *node;
+    int64_t n_nodes;
+    const ms_sdf_tri *tri;
+    int32_t *idx;
+    float (*ctr)[3];
+} builder;
+
+static void set_bounds(builder *b, ms_bvh_node *nd, int64_t lo, int64_t hi)
+{
+    for (int a = 0; a < 3; a++) {
+        nd->lo[a] = INFINITY;
+        nd->hi[a] = -INFINITY;
+    }
+    for (int64_t i = lo; i < hi; i++) {
+        const ms_sdf_tri *t = &b->tri[b->idx[i]];
+        for (int a = 0; a < 3; a++) {
+            float mn = lo_f(t->a[a], lo_f(t->b[a], t->c[a])), mx = hi_f(t->a[a], hi_f(t->b[a], t->c[a]));
+            nd->lo[a] = lo_f(nd->lo[a], mn);
+            nd->hi[a] = hi_f(nd->hi[a], mx);
+        }
+    }
+}
+
+static int64_t partition(builder *b, int64_t lo, int64_t hi)
+{
+    float cl[3] = {INFINITY, INFINITY, INFINITY}, ch[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (int64_t i = lo; i < hi; i++)
+        for (int a = 0; a < 3; a++) {
+            cl[a] = lo_f(cl[a], b->ctr[b->idx[i]][a]);
+            ch[a] = hi_f(ch[a], b->ctr[b->idx[i]][a]);
+        }
+    int ax = 0;
+    for (int a = 1; a < 3; a++)
+        if (ch[a] - cl[a] > ch[ax] - cl[ax]) ax = a;
+    float mid = 0.5f * (cl[ax] + ch[ax]);
+    int64_t i = lo, j = hi - 1;
+    while (i <= j) {
+        if (b->ctr[b->idx[i]][ax] < mid) {
+            i++;
+        } else {
+            int32_t t = b->idx[i];
+            b->idx[i] = b->idx[j];
+            b->idx[j--] = t;
+        }
+    }
+    if (i == lo || i == hi) i = lo + (hi - lo) / 2;   /* all centroids equal */
+    return i;
+}
+
+static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int depth)
+{
+    ms_bvh_node *nd = &b->node[node];
+    set_bounds(b, nd, lo, hi);
+    if (hi - lo <= LEAF_SIZE || depth >= MAX_DEPTH) {
+        nd->first = (int32_t)lo;
+        nd->count = (int32_t)(hi - lo);
+        return;
+    }
+    int64_t mid = partition(b, lo, hi), child = b->n_nodes;
+    b->n_nodes += 2;
+    nd->first = (int32_t)child;
+    nd->count = 0;
+    build_node(b, child, lo, mid, depth + 1);
+    build_node(b, child + 1, mid, hi, depth + 1);
+}
+
+static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
+{
+    builder b = {0};
+    b.tri = tri;
+    b.node = malloc((size_t)(2 * nt) * sizeof *b.node);
+    b.idx = malloc((size_t)nt * sizeof *b.idx);
+    b.ctr = malloc((size_t)nt * sizeof *b.ctr);
+    s->tris = malloc((size_t)nt * sizeof *s->tris);
+    s->source = malloc((size_t)nt * sizeof *s->source);
+    if (!b.node || !b.idx || !b.ctr || !s->tris || !s->source) {
+        free(b.node);
+        free(b.idx);
+        free(b.ctr);
+        return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    }
+    for (int64_t t = 0; t < nt; t++) {
+        b.idx[t] = (int32_t)t;
+        for (int a = 0; a < 3; a++) b.ctr[t][a] = (tri[t].a[a] + tri[t].b[a] + tri[t].c[a]) / 3.0f;
+    }
+    b.n_nodes = 1;
+    build_node(&b, 0, 0, nt, 0);
+    for (int64_t i = 0; i < nt; i++) {
+        s->tris[i] = tri[b.idx[i]];
+        s->source[i] = b.idx[i];
+    }
+    s->nodes = b.node;
+    s->n_nodes = b.n_nodes;
+    s->n_tris = nt;
+    free(b.idx);
+    free(b.ctr);
+    return MS_OK;
+}
+
+ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out)
+{
+    *out = NULL;
+    if (m->nt <= 0) return ms_fail(MS_ERR_USAGE, "distance to an empty mesh");
+    if (m->nt > INT32_MAX / 2) return ms_fail(MS_ERR_NOMEM, "mesh too large for the distance hierarchy");
+    ms_sdf_mesh *s = calloc(1, sizeof *s);
+    double *fn = calloc((size_t)m->nt * 3, sizeof *fn), *vn = calloc((size_t)m->nv * 3, sizeof *vn);
+    ms_sdf_tri *tri = malloc((size_t)m->nt * sizeof *tri);
+    ms_status st = MS_OK;
+    if (!s || !fn || !vn || !tri) st = ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    if (!st) st = pseudo_normals(m, fn, vn, tri);
+    if (!st) st = build_tree(s, tri, m->nt);
+    free(fn);
+    free(vn);
+    free(tri);
+    if (st) {
+        ms_sdf_free(s);
+        return st;
+    }
+    *out = s;
+    return MS_OK;
+}
+
+void ms_sdf_free(ms_sdf_mesh *s)
+{
+    if (!s) return;
+    free(s->nodes);
+    free(s->tris);
+    free(s->source);
+    free(s);
+}
+
+int64_t ms_sdf_tri_count(const ms_sdf_mesh *s) { return s->n_tris; }

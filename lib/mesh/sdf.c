@@ -1,0 +1,117 @@
+/* Distance queries: the CPU walk over points in parallel, or the CUDA
+ * kernel (kernels/sdf.cu) with the same tree and arithmetic. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "medseg/threads.h"
+#include "sdf_internal.h"
+#ifdef MEDSEG_HAVE_CUDA
+#include "msk.h"
+#endif
+
+typedef struct {
+    const ms_sdf_mesh *s;
+    const float *pts;
+    const int64_t *order;
+    float *sdf;
+    int32_t *nearest;
+} eval_ctx;
+
+/* Points in Morton order, each starting from its predecessor's triangle:
+ * neighbours share answers, so most boxes are pruned at once. */
+static void eval_range(void *arg, size_t b, size_t e)
+{
+    const eval_ctx *c = arg;
+    int64_t hint = -1;
+    for (size_t r = b; r < e; r++) {
+        int64_t i = c->order[r];
+        double p[3] = {c->pts[3 * i], c->pts[3 * i + 1], c->pts[3 * i + 2]};
+        c->sdf[i] = (float)ms_sdf_query(c->s->nodes, c->s->tris, p, hint, &hint);
+        if (c->nearest) c->nearest[i] = c->s->source[hint];
+    }
+}
+
+typedef struct {
+    uint64_t key;
+    int64_t idx;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static uint64_t spread3(uint64_t v)
+{
+    v &= 0x1fffff;
+    v = (v | v << 32) & 0x1f00000000ffffULL;
+    v = (v | v << 16) & 0x1f0000ff0000ffULL;
+    v = (v | v << 8) & 0x100f00f00f00f00fULL;
+    v = (v | v << 4) & 0x10c30c30c30c30c3ULL;
+    v = (v | v << 2) & 0x1249249249249249ULL;
+    return v;
+}
+
+/* Morton order of the points over their bounding box (21 bits an axis). */
+static ms_status morton_order(const float *pts, int64_t n, int64_t *order)
+{
+    keyed *k;
+    ms_status st = ms_alloc_array((void **)&k, (size_t)n, sizeof *k, 0, "query order");
+    if (st) return st;
+    float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (int64_t i = 0; i < n; i++)
+        for (int a = 0; a < 3; a++) {
+            lo[a] = fminf(lo[a], pts[3 * i + a]);
+            hi[a] = fmaxf(hi[a], pts[3 * i + a]);
+        }
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t key = 0;
+        for (int a = 0; a < 3; a++) {
+            double span = (double)hi[a] - lo[a], t = span > 0 ? ((double)pts[3 * i + a] - lo[a]) / span : 0;
+            t = t >= 0 && t <= 1 ? t : 0;   /* NaN coordinates go first */
+            key |= spread3((uint64_t)(t * 2097151.0)) << a;
+        }
+        k[i].key = key;
+        k[i].idx = i;
+    }
+    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    for (int64_t i = 0; i < n; i++) order[i] = k[i].idx;
+    free(k);
+    return MS_OK;
+}
+
+static ms_status eval_cuda(const ms_sdf_mesh *s, const float *pts, int64_t n, float *sdf, int32_t *nearest)
+{
+#ifdef MEDSEG_HAVE_CUDA
+    char err[256];
+    int32_t *tri = NULL;
+    if (nearest && !(tri = malloc((size_t)n * sizeof *tri))) return ms_fail(MS_ERR_NOMEM, "out of memory for SDF");
+    if (msk_sdf(s->nodes, s->n_nodes, s->tris, s->n_tris, pts, n, sdf, tri, err, sizeof err)) {
+        free(tri);
+        return ms_fail(MS_ERR_INTERNAL, "CUDA SDF: %s", err);
+    }
+    for (int64_t i = 0; nearest && i < n; i++) nearest[i] = s->source[tri[i]];
+    free(tri);
+    return MS_OK;
+#else
+    (void)s, (void)pts, (void)n, (void)sdf, (void)nearest;
+    return ms_fail(MS_ERR_NODEVICE, "this medseg was built without CUDA");
+#endif
+}
+
+ms_status ms_sdf_eval(const ms_sdf_mesh *s, const float *pts, int64_t n, ms_device dev, float *sdf, int32_t *nearest)
+{
+    if (n <= 0) return MS_OK;
+    if (dev == MS_DEVICE_CUDA) return eval_cuda(s, pts, n, sdf, nearest);
+    int64_t *order;
+    ms_status st = ms_alloc_array((void **)&order, (size_t)n, sizeof *order, 0, "query order");
+    if (!st) st = morton_order(pts, n, order);
+    if (!st) {
+        eval_ctx c = {s, pts, order, sdf, nearest};
+        ms_parallel_for((size_t)n, 256, eval_range, &c);
+    }
+    free(order);
+    return st;
+}

@@ -1,0 +1,302 @@
+/* One case of prepare-npz: label map -> class meshes -> normalised frame ->
+ * surface, volume and near-surface samples with their signed distances. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "medseg/io.h"
+#include "medseg/log.h"
+#include "medseg/rng.h"
+#include "medseg/sdf.h"
+#include "medseg/threads.h"
+#include "shape_internal.h"
+
+typedef struct {
+    const ms_class_volume *cv;
+    const ms_volume *v;
+    const int *cls;          /* class per task; 0 = union of all */
+    ms_mesh *out;
+    ms_status *st;
+} mesh_job;
+
+static void mesh_range(void *arg, size_t b, size_t e)
+{
+    mesh_job *j = arg;
+    for (size_t i = b; i < e; i++) {
+        ms_region r;
+        ms_region_of_class(j->cv, j->v, j->cls[i], &r);
+        j->st[i] = ms_marching_cubes(&r, &j->out[i]);
+    }
+}
+
+/* Meshes of the present classes (s->mesh) and of their union. */
+static ms_status make_meshes(ms_shape *s, const ms_class_volume *cv, const ms_volume *v, ms_mesh *uni)
+{
+    int cls[MS_SHAPE_MAX_CLASSES + 1], n = 0;
+    ms_mesh out[MS_SHAPE_MAX_CLASSES + 1];
+    ms_status st[MS_SHAPE_MAX_CLASSES + 1];
+    cls[n++] = 0;
+    for (int c = 1; c <= s->C; c++)
+        if (cv->count[c]) cls[n++] = c;
+    mesh_job j = {cv, v, cls, out, st};
+    ms_parallel_for((size_t)n, 1, mesh_range, &j);
+    ms_status first = MS_OK;
+    for (int i = 0; i < n; i++)
+        if (st[i] && !first) first = st[i];
+    for (int i = 1; i < n; i++) s->mesh[cls[i] - 1] = out[i];
+    *uni = out[0];
+    if (first) return ms_fail(first, "meshing failed (out of memory?)");
+    return MS_OK;
+}
+
+static ms_status write_plys(const ms_shape *s, const ms_mesh *uni, const char *dir, const char *stem)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_union.ply", dir, stem);
+    ms_status st = ms_mesh_write_ply(uni, path);
+    for (int c = 1; c <= s->C && !st; c++) {
+        if (!s->class_present[c - 1]) continue;
+        snprintf(path, sizeof path, "%s/%s_class%d.ply", dir, stem, c);
+        st = ms_mesh_write_ply(&s->mesh[c - 1], path);
+    }
+    return st;
+}
+
+/* Centre of the surface's bounding box; scale to the unit sphere or to
+ * [-1, 1] along the longest side. */
+static void normalise(ms_shape *s, ms_mesh *uni, ms_normalize how)
+{
+    double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    for (int64_t i = 0; i < uni->nv; i++)
+        for (int a = 0; a < 3; a++) {
+            lo[a] = fmin(lo[a], uni->v[3 * i + a]);
+            hi[a] = fmax(hi[a], uni->v[3 * i + a]);
+        }
+    double far = 0;
+    for (int a = 0; a < 3; a++) s->shifts[a] = 0.5 * (lo[a] + hi[a]);
+    if (how == MS_NORM_BOX) {
+        for (int a = 0; a < 3; a++) far = fmax(far, 0.5 * (hi[a] - lo[a]));
+    } else {
+        for (int64_t i = 0; i < uni->nv; i++) {
+            double d2 = 0;
+            for (int a = 0; a < 3; a++) d2 += (uni->v[3 * i + a] - s->shifts[a]) * (uni->v[3 * i + a] - s->shifts[a]);
+            far = fmax(far, d2);
+        }
+        far = sqrt(far);
+    }
+    s->scale = 1.0 / far;
+    ms_mesh *all[MS_SHAPE_MAX_CLASSES + 1];
+    int n = 0;
+    all[n++] = uni;
+    for (int c = 0; c < s->C; c++)
+        if (s->class_present[c]) all[n++] = &s->mesh[c];
+    for (int m = 0; m < n; m++)
+        for (int64_t i = 0; i < all[m]->nv; i++)
+            for (int a = 0; a < 3; a++) all[m]->v[3 * i + a] = (all[m]->v[3 * i + a] - s->shifts[a]) * s->scale;
+}
+
+static ms_status alloc_samples(ms_shape *s)
+{
+    size_t N = (size_t)s->n_surface, M = (size_t)s->n_vol, K = (size_t)s->n_near, C = (size_t)s->C;
+    ms_status st = MS_OK;
+    if (!st) st = ms_alloc_array((void **)&s->surface_points, N * 3, sizeof(float), 0, "surface points");
+    if (!st) st = ms_alloc_array((void **)&s->surface_labels, N * C, sizeof(float), 0, "surface labels");
+    if (!st) st = ms_alloc_array((void **)&s->surface_normals, N * 3, sizeof(float), 0, "surface normals");
+    if (!st) st = ms_alloc_array((void **)&s->vol_points, M * 3, sizeof(float), 0, "volume points");
+    if (!st) st = ms_alloc_array((void **)&s->vol_sdf, M, sizeof(float), 0, "volume SDF");
+    if (!st) st = ms_alloc_array((void **)&s->vol_sdf_class, M * C, sizeof(float), 0, "class SDF");
+    if (!st) st = ms_alloc_array((void **)&s->near_points, K * 3, sizeof(float), 0, "near points");
+    if (!st) st = ms_alloc_array((void **)&s->near_sdf, K, sizeof(float), 0, "near SDF");
+    if (!st) st = ms_alloc_array((void **)&s->near_labels, K, sizeof(int32_t), 0, "near labels");
+    return st;
+}
+
+/* Present class meshes as a list, with their class numbers. */
+static int class_meshes(const ms_shape *s, const uint8_t *keep, ms_mesh **list, int *cls)
+{
+    int n = 0;
+    for (int c = 0; c < s->C; c++)
+        if (s->class_present[c] && (!keep || keep[c])) {
+            list[n] = &s->mesh[c];
+            cls[n++] = c + 1;
+        }
+    return n;
+}
+
+ms_status ms_shape_sample_classes(const ms_shape *s, const uint8_t *keep, int64_t n, uint64_t stream, float *pts,
+                                  float *labels, float *normals)
+{
+    ms_mesh *list[MS_SHAPE_MAX_CLASSES];
+    int cls[MS_SHAPE_MAX_CLASSES];
+    int k = class_meshes(s, keep, list, cls);
+    if (!k) return ms_fail(MS_ERR_USAGE, "no class left to sample");
+    return ms_surface_sample(list, cls, k, s->C, n, s->stream, stream, pts, labels, normals, NULL);
+}
+
+static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
+{
+    ms_status st = ms_shape_sample_classes(s, NULL, s->n_surface, STREAM_SURFACE, s->surface_points,
+                                           s->surface_labels, s->surface_normals);
+    if (!st) st = ms_shape_sample_classes(s, NULL, s->n_near, STREAM_NEAR, s->near_points, NULL, NULL);
+    if (st) return st;
+    ms_rng g;
+    ms_rng_seed(&g, s->stream, STREAM_VOL);
+    for (int64_t i = 0; i < 3 * s->n_vol; i++) s->vol_points[i] = (float)ms_rng_range(&g, -1.0, 1.0);
+    ms_rng_seed(&g, s->stream, STREAM_NEAR + 1);
+    for (int64_t i = 0; i < s->n_near; i++) {
+        double sigma = i < s->n_near / 2 ? o->near_sigma[0] : o->near_sigma[1];
+        for (int a = 0; a < 3; a++) s->near_points[3 * i + a] += (float)(sigma * ms_rng_normal(&g));
+    }
+    return MS_OK;
+}
+
+/* All class meshes as one, for the nearest class of near points. */
+static ms_status concat_classes(const ms_shape *s, ms_mesh *all, int32_t **tri_cls)
+{
+    memset(all, 0, sizeof *all);
+    ms_mesh *list[MS_SHAPE_MAX_CLASSES];
+    int cls[MS_SHAPE_MAX_CLASSES], k = class_meshes(s, NULL, list, cls);
+    for (int m = 0; m < k; m++) {
+        all->nv += list[m]->nv;
+        all->nt += list[m]->nt;
+    }
+    if (all->nv > INT32_MAX) return ms_fail(MS_ERR_NOMEM, "meshes too large");
+    all->v = malloc((size_t)all->nv * 3 * sizeof *all->v);
+    all->t = malloc((size_t)all->nt * 3 * sizeof *all->t);
+    *tri_cls = malloc((size_t)all->nt * sizeof **tri_cls);
+    if (!all->v || !all->t || !*tri_cls) return ms_fail(MS_ERR_NOMEM, "out of memory for meshes");
+    int64_t ov = 0, ot = 0;
+    for (int m = 0; m < k; m++) {
+        memcpy(all->v + 3 * ov, list[m]->v, (size_t)list[m]->nv * 3 * sizeof *all->v);
+        for (int64_t t = 0; t < list[m]->nt; t++, ot++) {
+            for (int c = 0; c < 3; c++) all->t[3 * ot + c] = (int32_t)(list[m]->t[3 * t + c] + ov);
+            (*tri_cls)[ot] = cls[m];
+        }
+        ov += list[m]->nv;
+    }
+    return MS_OK;
+}
+
+static ms_status class_sdfs(ms_shape *s, ms_device dev, float *tmp)
+{
+    const int64_t M = s->n_vol;
+    for (int c = 0; c < s->C; c++) {
+        if (!s->class_present[c]) {
+            for (int64_t i = 0; i < M; i++) s->vol_sdf_class[i * s->C + c] = NAN;
+            continue;
+        }
+        ms_sdf_mesh *t;
+        ms_status st = ms_sdf_build(&s->mesh[c], &t);
+        if (!st) st = ms_sdf_eval(t, s->vol_points, M, dev, tmp, NULL);
+        ms_sdf_free(t);
+        if (st) return st;
+        for (int64_t i = 0; i < M; i++) s->vol_sdf_class[i * s->C + c] = tmp[i];
+    }
+    return MS_OK;
+}
+
+static ms_status nearest_classes(ms_shape *s, ms_device dev)
+{
+    ms_mesh all;
+    int32_t *tri_cls = NULL, *near_tri = NULL;
+    ms_sdf_mesh *t = NULL;
+    float *tmp = NULL;
+    ms_status st = concat_classes(s, &all, &tri_cls);
+    if (!st) st = ms_alloc_array((void **)&near_tri, (size_t)s->n_near, sizeof *near_tri, 0, "near triangles");
+    if (!st) st = ms_alloc_array((void **)&tmp, (size_t)s->n_near, sizeof *tmp, 0, "near distances");
+    if (!st) st = ms_sdf_build(&all, &t);
+    if (!st) st = ms_sdf_eval(t, s->near_points, s->n_near, dev, tmp, near_tri);
+    for (int64_t i = 0; !st && i < s->n_near; i++) s->near_labels[i] = tri_cls[near_tri[i]];
+    ms_sdf_free(t);
+    ms_mesh_free(&all);
+    free(tri_cls);
+    free(near_tri);
+    free(tmp);
+    return st;
+}
+
+static ms_status compute_sdf(ms_shape *s, const ms_mesh *uni, ms_device dev)
+{
+    ms_sdf_mesh *u;
+    float *tmp;
+    ms_status st = ms_alloc_array((void **)&tmp, (size_t)s->n_vol, sizeof *tmp, 0, "distances");
+    if (st) return st;
+    st = ms_sdf_build(uni, &u);
+    if (!st) st = ms_sdf_eval(u, s->vol_points, s->n_vol, dev, s->vol_sdf, NULL);
+    if (!st) st = ms_sdf_eval(u, s->near_points, s->n_near, dev, s->near_sdf, NULL);
+    ms_sdf_free(u);
+    if (!st) st = class_sdfs(s, dev, tmp);
+    free(tmp);
+    if (!st && s->n_near) st = nearest_classes(s, dev);
+    return st;
+}
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static ms_status load(ms_shape *s, const char *path, const ms_shape_opts *o, ms_class_volume *cv, ms_mesh *uni)
+{
+    ms_volume v;
+    ms_status st = ms_read_volume(path, NULL, &v, NULL);
+    if (st) return st;
+    memcpy(s->affine, v.affine, sizeof s->affine);
+    memcpy(s->spacing, v.spacing, sizeof s->spacing);
+    st = ms_shape_classes(&v, path, o, cv);
+    for (int c = 1; !st && c <= s->C; c++) s->class_present[c - 1] = cv->count[c] > 0;
+    if (!st) st = ms_alloc_array((void **)&s->mesh, (size_t)s->C, sizeof *s->mesh, 1, "meshes");
+    if (!st) st = make_meshes(s, cv, &v, uni);
+    ms_volume_free(&v);
+    return st;
+}
+
+ms_status ms_shape_prepare(const char *path, const char *stem, const ms_shape_opts *o, ms_shape *s)
+{
+    memset(s, 0, sizeof *s);
+    s->C = o->n_classes;
+    s->n_surface = o->n_surface;
+    s->n_vol = o->n_vol;
+    s->n_near = o->n_near;
+    s->stream = ms_hash64(o->seed ^ ms_hash64(name_hash(stem)));
+    ms_class_volume cv = {0};
+    ms_mesh uni = {0};
+    double t0 = ms_now();
+    ms_status st = load(s, path, o, &cv, &uni);
+    free(cv.cls);
+    if (!st && o->mesh_dir) st = write_plys(s, &uni, o->mesh_dir, stem);
+    s->seconds[0] = ms_now() - t0;
+    if (!st) {
+        normalise(s, &uni, o->normalize);
+        st = alloc_samples(s);
+    }
+    t0 = ms_now();
+    if (!st) st = draw_points(s, o);
+    s->seconds[1] = ms_now() - t0;
+    t0 = ms_now();
+    if (!st) st = compute_sdf(s, &uni, o->device);
+    s->seconds[2] = ms_now() - t0;
+    ms_mesh_free(&uni);
+    if (st) ms_shape_free(s);
+    return st;
+}
+
+void ms_shape_free(ms_shape *s)
+{
+    if (s->mesh)
+        for (int c = 0; c < s->C; c++) ms_mesh_free(&s->mesh[c]);
+    free(s->mesh);
+    free(s->surface_points);
+    free(s->surface_labels);
+    free(s->surface_normals);
+    free(s->vol_points);
+    free(s->vol_sdf);
+    free(s->vol_sdf_class);
+    free(s->near_points);
+    free(s->near_sdf);
+    free(s->near_labels);
+    memset(s, 0, sizeof *s);
+}
