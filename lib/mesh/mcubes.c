@@ -11,8 +11,7 @@
  * so the two cubes sharing a face cut it the same way (in opposite
  * directions): no cracks, every edge in exactly two triangles. Each crossing
  * is the tail of one segment and the head of one, so the segments chain into
- * closed loops, which are triangulated: three corners as they are, four by
- * the shorter diagonal, more as a fan around their centroid.
+ * closed loops, each triangulated as a fan (emit_loop).
  *
  *        6-------7        z
  *       /|      /|        |  y
@@ -174,40 +173,39 @@ static void add_tri(mc_ctx *c, int32_t a, int32_t b, int32_t d)
     t[2] = c->flip ? b : d;
 }
 
-static double dist2(const double *a, const double *b)
+static double tri_area2(const ms_mesh *m, int32_t a, int32_t b, int32_t c)
 {
-    double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
-    return dx * dx + dy * dy + dz * dz;
+    const double *p = &m->v[3 * (int64_t)a], *q = &m->v[3 * (int64_t)b], *r = &m->v[3 * (int64_t)c];
+    double u[3] = {q[0] - p[0], q[1] - p[1], q[2] - p[2]}, w[3] = {r[0] - p[0], r[1] - p[1], r[2] - p[2]};
+    double x = u[1] * w[2] - u[2] * w[1], y = u[2] * w[0] - u[0] * w[2], z = u[0] * w[1] - u[1] * w[0];
+    return sqrt(x * x + y * y + z * z);
 }
 
+/* A loop of n crossings as n - 2 triangles fanned from one corner. The
+ * loops of binary data are often not flat; fanning from the corner that
+ * gives the largest area is the fold the classic case tables use, and makes
+ * areas agree with scikit-image's marching_cubes. */
 static void emit_loop(mc_ctx *c, const int32_t *id, int n)
 {
     ms_mesh *m = c->m;
-    if (n == 3) {
-        add_tri(c, id[0], id[1], id[2]);
-    } else if (n == 4) {
-        if (dist2(&m->v[3 * id[1]], &m->v[3 * id[3]]) < dist2(&m->v[3 * id[0]], &m->v[3 * id[2]])) {
-            add_tri(c, id[1], id[2], id[3]);
-            add_tri(c, id[1], id[3], id[0]);
-        } else {
-            add_tri(c, id[0], id[1], id[2]);
-            add_tri(c, id[0], id[2], id[3]);
+    int apex = 0;
+    double best = -1;
+    for (int s = 0; s < n && n > 3; s++) {
+        double area = 0;
+        for (int i = 1; i + 1 < n; i++) area += tri_area2(m, id[s], id[(s + i) % n], id[(s + i + 1) % n]);
+        if (area > best * (1 + 1e-12)) {
+            best = area;
+            apex = s;
         }
-    } else {
-        int32_t ctr = (int32_t)m->nv++;
-        double *p = &m->v[3 * (int64_t)ctr];
-        p[0] = p[1] = p[2] = 0;
-        for (int i = 0; i < n; i++)
-            for (int a = 0; a < 3; a++) p[a] += m->v[3 * id[i] + a] / n;
-        for (int i = 0; i < n; i++) add_tri(c, ctr, id[i], id[(i + 1) % n]);
     }
+    for (int i = 1; i + 1 < n; i++) add_tri(c, id[apex], id[(apex + i) % n], id[(apex + i + 1) % n]);
 }
 
 static ms_status do_cube(mc_ctx *c, int64_t i, int64_t j, int config)
 {
     const cube_loops *cl = &table[config];
-    /* Worst case per cube: 12 edge vertices + 2 centroids, 12 triangles. */
-    ms_status st = grow(c->m, c->m->nv + 14, c->m->nt + 12);
+    /* Worst case per cube: 12 crossings, 12 triangles. */
+    ms_status st = grow(c->m, c->m->nv + 12, c->m->nt + 12);
     if (st) return st;
     const int8_t *e = cl->edge;
     for (int l = 0; l < cl->n_loops; l++) {
