@@ -102,8 +102,17 @@ static int parse_counts(ms_shape_opts *s)
     return MS_OK;
 }
 
+/* mkdir -p: Makefiles and job arrays name output trees that may not exist. */
 static int make_dir(const char *dir)
 {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return ms_fail(MS_ERR_USAGE, "%s: path too long", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
+        *p = '/';
+    }
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", dir, strerror(errno));
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return ms_fail(MS_ERR_IO, "%s: not a directory", dir);

@@ -20,4 +20,16 @@ printf '%s\n%s\n' "$d/p/dicom" "$d/p/dicom" > "$d/list.txt"
 SLURM_ARRAY_TASK_ID=1 sh "$SRC/examples/slurm-array.sh" "$d/list.txt" "$d/sl" 2> /dev/null
 [ -s "$d/sl/dicom.nii.gz" ]
 pass=$((pass + 1))
+# hearts.mk: a directory of label maps with make -j, same bytes as one run.
+mkdir "$d/labels"
+for s in 1 2 3; do
+    "$MEDSEG" phantom heart -o "$d/labels/h$s.nii.gz" --size 40,40,36 --spacing 3,3,3.2 --seed $s -q
+done
+small="--surface 2000 --vol 1000 --near 1000 --partial drop:1-2 --copies 2"
+make -s -f "$SRC/examples/hearts.mk" -j2 MEDSEG="$MEDSEG" LABELS="$d/labels" OUT="$d/hm" ARGS="$small" > /dev/null
+[ "$(ls "$d/hm/hearts" | wc -l)" -eq 9 ]
+[ "$(cat "$d/hm/train.csv" "$d/hm/val.csv" | wc -l)" -eq 9 ]
+"$MEDSEG" prepare-npz -q $small -o "$d/one" "$d/labels"
+for f in "$d"/one/*.npz; do cmp "$f" "$d/hm/hearts/$(basename "$f")"; done
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
