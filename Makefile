@@ -32,6 +32,7 @@ check-asan: deps
 bench: build
 	@./tests/bench/run.sh $(BUILD)/cli/medseg
 	@./tests/bench/ops.sh $(BUILD)
+	@./tests/bench/prepare.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
