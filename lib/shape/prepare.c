@@ -113,7 +113,7 @@ static ms_status alloc_samples(ms_shape *s)
 }
 
 /* Present class meshes as a list, with their class numbers. */
-static int class_meshes(const ms_shape *s, const uint8_t *keep, ms_mesh **list, int *cls)
+int ms_shape_class_meshes(const ms_shape *s, const uint8_t *keep, ms_mesh **list, int *cls)
 {
     int n = 0;
     for (int c = 0; c < s->C; c++)
@@ -129,7 +129,7 @@ ms_status ms_shape_sample_classes(const ms_shape *s, const uint8_t *keep, int64_
 {
     ms_mesh *list[MS_SHAPE_MAX_CLASSES];
     int cls[MS_SHAPE_MAX_CLASSES];
-    int k = class_meshes(s, keep, list, cls);
+    int k = ms_shape_class_meshes(s, keep, list, cls);
     if (!k) return ms_fail(MS_ERR_USAGE, "no class left to sample");
     return ms_surface_sample(list, cls, k, s->C, n, s->stream, stream, pts, labels, normals, NULL);
 }
@@ -149,87 +149,6 @@ static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
         for (int a = 0; a < 3; a++) s->near_points[3 * i + a] += (float)(sigma * ms_rng_normal(&g));
     }
     return MS_OK;
-}
-
-/* All class meshes as one, for the nearest class of near points. */
-static ms_status concat_classes(const ms_shape *s, ms_mesh *all, int32_t **tri_cls)
-{
-    memset(all, 0, sizeof *all);
-    ms_mesh *list[MS_SHAPE_MAX_CLASSES];
-    int cls[MS_SHAPE_MAX_CLASSES], k = class_meshes(s, NULL, list, cls);
-    for (int m = 0; m < k; m++) {
-        all->nv += list[m]->nv;
-        all->nt += list[m]->nt;
-    }
-    if (all->nv > INT32_MAX) return ms_fail(MS_ERR_NOMEM, "meshes too large");
-    all->v = malloc((size_t)all->nv * 3 * sizeof *all->v);
-    all->t = malloc((size_t)all->nt * 3 * sizeof *all->t);
-    *tri_cls = malloc((size_t)all->nt * sizeof **tri_cls);
-    if (!all->v || !all->t || !*tri_cls) return ms_fail(MS_ERR_NOMEM, "out of memory for meshes");
-    int64_t ov = 0, ot = 0;
-    for (int m = 0; m < k; m++) {
-        memcpy(all->v + 3 * ov, list[m]->v, (size_t)list[m]->nv * 3 * sizeof *all->v);
-        for (int64_t t = 0; t < list[m]->nt; t++, ot++) {
-            for (int c = 0; c < 3; c++) all->t[3 * ot + c] = (int32_t)(list[m]->t[3 * t + c] + ov);
-            (*tri_cls)[ot] = cls[m];
-        }
-        ov += list[m]->nv;
-    }
-    return MS_OK;
-}
-
-static ms_status class_sdfs(ms_shape *s, ms_device dev, float *tmp)
-{
-    const int64_t M = s->n_vol;
-    for (int c = 0; c < s->C; c++) {
-        if (!s->class_present[c]) {
-            for (int64_t i = 0; i < M; i++) s->vol_sdf_class[i * s->C + c] = NAN;
-            continue;
-        }
-        ms_sdf_mesh *t;
-        ms_status st = ms_sdf_build(&s->mesh[c], &t);
-        if (!st) st = ms_sdf_eval(t, s->vol_points, M, dev, tmp, NULL);
-        ms_sdf_free(t);
-        if (st) return st;
-        for (int64_t i = 0; i < M; i++) s->vol_sdf_class[i * s->C + c] = tmp[i];
-    }
-    return MS_OK;
-}
-
-static ms_status nearest_classes(ms_shape *s, ms_device dev)
-{
-    ms_mesh all;
-    int32_t *tri_cls = NULL, *near_tri = NULL;
-    ms_sdf_mesh *t = NULL;
-    float *tmp = NULL;
-    ms_status st = concat_classes(s, &all, &tri_cls);
-    if (!st) st = ms_alloc_array((void **)&near_tri, (size_t)s->n_near, sizeof *near_tri, 0, "near triangles");
-    if (!st) st = ms_alloc_array((void **)&tmp, (size_t)s->n_near, sizeof *tmp, 0, "near distances");
-    if (!st) st = ms_sdf_build(&all, &t);
-    if (!st) st = ms_sdf_eval(t, s->near_points, s->n_near, dev, tmp, near_tri);
-    for (int64_t i = 0; !st && i < s->n_near; i++) s->near_labels[i] = tri_cls[near_tri[i]];
-    ms_sdf_free(t);
-    ms_mesh_free(&all);
-    free(tri_cls);
-    free(near_tri);
-    free(tmp);
-    return st;
-}
-
-static ms_status compute_sdf(ms_shape *s, const ms_mesh *uni, ms_device dev)
-{
-    ms_sdf_mesh *u;
-    float *tmp;
-    ms_status st = ms_alloc_array((void **)&tmp, (size_t)s->n_vol, sizeof *tmp, 0, "distances");
-    if (st) return st;
-    st = ms_sdf_build(uni, &u);
-    if (!st) st = ms_sdf_eval(u, s->vol_points, s->n_vol, dev, s->vol_sdf, NULL);
-    if (!st) st = ms_sdf_eval(u, s->near_points, s->n_near, dev, s->near_sdf, NULL);
-    ms_sdf_free(u);
-    if (!st) st = class_sdfs(s, dev, tmp);
-    free(tmp);
-    if (!st && s->n_near) st = nearest_classes(s, dev);
-    return st;
 }
 
 static uint64_t name_hash(const char *s)
@@ -277,7 +196,7 @@ ms_status ms_shape_prepare(const char *path, const char *stem, const ms_shape_op
     if (!st) st = draw_points(s, o);
     s->seconds[1] = ms_now() - t0;
     t0 = ms_now();
-    if (!st) st = compute_sdf(s, &uni, o->device);
+    if (!st) st = ms_shape_distances(s, &uni, o->device);
     s->seconds[2] = ms_now() - t0;
     ms_mesh_free(&uni);
     if (st) ms_shape_free(s);

@@ -25,6 +25,12 @@ enum { STREAM_SURFACE = 1, STREAM_VOL, STREAM_NEAR, STREAM_VARIANT = 1000 };
 ms_status ms_surface_sample(ms_mesh *const *mesh, const int *cls_of_mesh, int n_mesh, int C, int64_t n,
                             uint64_t seed, uint64_t stream, float *pts, float *labels, float *normals, int32_t *cls);
 
+/* Present class meshes (those flagged in keep, or all when NULL) and
+ * their class numbers; returns how many. */
+int ms_shape_class_meshes(const ms_shape *s, const uint8_t *keep, ms_mesh **list, int *cls);
+/* vol_sdf, near_sdf, vol_sdf_class and near_labels of a sampled shape. */
+ms_status ms_shape_distances(ms_shape *s, const ms_mesh *uni, ms_device dev);
+
 /* Dataset helpers (dataset.c) for the batch driver (batch.c). */
 struct ms_dataset;
 struct ms_dataset_opts;

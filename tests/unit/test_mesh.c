@@ -192,6 +192,34 @@ static void test_random_masks(void)
     free(cls);
 }
 
+/* CUDA walks the CPU's tree with host rounding: identical bits and triangles. */
+static void gpu_equals_cpu(void)
+{
+    int64_t d[3] = {40, 36, 30};
+    uint8_t *cls = calloc(40 * 36 * 30, 1);
+    ball(cls, d, 19.5, 17.2, 14.1, 12.5, 1);
+    ball(cls, d, 10.5, 10.2, 9.1, 5.5, 0);
+    ms_region r;
+    region_of(&r, cls, d, 1);
+    ms_mesh m;
+    ms_sdf_mesh *s;
+    CHECK(ms_marching_cubes(&r, &m) == MS_OK);
+    CHECK(ms_sdf_build(&m, &s) == MS_OK);
+    enum { N = 100000 };
+    float *pts = malloc(3 * N * sizeof *pts), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    int32_t *ta = malloc(N * sizeof *ta), *tb = malloc(N * sizeof *tb);
+    ms_rng g;
+    ms_rng_seed(&g, 9, 0);
+    for (int i = 0; i < 3 * N; i++) pts[i] = (float)ms_rng_range(&g, -8, 48);
+    CHECK(ms_sdf_eval(s, pts, N, MS_DEVICE_CPU, a, ta) == MS_OK);
+    CHECK(ms_sdf_eval(s, pts, N, MS_DEVICE_CUDA, b, tb) == MS_OK);
+    CHECK(memcmp(a, b, N * sizeof *a) == 0);
+    CHECK(memcmp(ta, tb, N * sizeof *ta) == 0);
+    free(pts), free(a), free(b), free(ta), free(tb), free(cls);
+    ms_sdf_free(s);
+    ms_mesh_free(&m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "gpu") == 0) {
@@ -200,6 +228,7 @@ int main(int argc, char **argv)
             return 77;
         }
         test_sdf_shell(MS_DEVICE_CUDA);
+        gpu_equals_cpu();
         return check_summary();
     }
     test_all_configs();
