@@ -4,6 +4,8 @@ set -eu
 medseg=${1:-build/cli/medseg}
 out=${DEMO_DIR:-demo-out}
 mkdir -p "$out"
+# The DICOM copy goes into a directory that must be new: a rerun replaces it.
+rm -rf "$out/chest_dicom"
 echo "== 1. a synthetic chest CT with nodules, its truth, mask and a DICOM copy"
 "$medseg" phantom chest -o "$out/chest.nii.gz" --truth "$out/truth.csv" --mask "$out/nodules.nii.gz" \
     --dicom "$out/chest_dicom" --seed 7
