@@ -55,7 +55,7 @@ static uint64_t spread3(uint64_t v)
 }
 
 /* Morton order of the points over their bounding box (21 bits an axis). */
-static ms_status morton_order(const float *pts, int64_t n, int64_t *order)
+ms_status ms_sdf_order(const float *pts, int64_t n, int64_t *order)
 {
     keyed *k;
     ms_status st = ms_alloc_array((void **)&k, (size_t)n, sizeof *k, 0, "query order");
@@ -101,17 +101,24 @@ static ms_status eval_cuda(const ms_sdf_mesh *s, const float *pts, int64_t n, fl
 #endif
 }
 
+ms_status ms_sdf_eval_ordered(const ms_sdf_mesh *s, const float *pts, const int64_t *order, int64_t n, ms_device dev,
+                              float *sdf, int32_t *nearest)
+{
+    if (n <= 0) return MS_OK;
+    if (dev == MS_DEVICE_CUDA) return eval_cuda(s, pts, n, sdf, nearest);
+    eval_ctx c = {s, pts, order, sdf, nearest};
+    ms_parallel_for((size_t)n, 256, eval_range, &c);
+    return MS_OK;
+}
+
 ms_status ms_sdf_eval(const ms_sdf_mesh *s, const float *pts, int64_t n, ms_device dev, float *sdf, int32_t *nearest)
 {
     if (n <= 0) return MS_OK;
     if (dev == MS_DEVICE_CUDA) return eval_cuda(s, pts, n, sdf, nearest);
     int64_t *order;
     ms_status st = ms_alloc_array((void **)&order, (size_t)n, sizeof *order, 0, "query order");
-    if (!st) st = morton_order(pts, n, order);
-    if (!st) {
-        eval_ctx c = {s, pts, order, sdf, nearest};
-        ms_parallel_for((size_t)n, 256, eval_range, &c);
-    }
+    if (!st) st = ms_sdf_order(pts, n, order);
+    if (!st) st = ms_sdf_eval_ordered(s, pts, order, n, dev, sdf, nearest);
     free(order);
     return st;
 }

@@ -16,7 +16,7 @@
 typedef struct {
     ms_dataset *d;
     const ms_dataset_opts *o;
-    int *todo;
+    int *queue;
     char **suffix;           /* "" then "_drop1".., "_sub1".. */
     int n_suffix;
     pthread_mutex_t lock;
@@ -140,7 +140,7 @@ static void case_range(void *arg, size_t lo, size_t hi)
 {
     batch *b = arg;
     for (size_t i = lo; i < hi; i++) {
-        ms_case *c = &b->d->cases[b->todo[i]];
+        ms_case *c = &b->d->cases[b->queue[i]];
         run_case(b, c);
         if (b->o->on_case) {
             pthread_mutex_lock(&b->lock);
@@ -171,11 +171,11 @@ ms_status ms_dataset_prepare(ms_dataset *d, const ms_dataset_opts *o)
     batch b = {d, o, NULL, NULL, 0, PTHREAD_MUTEX_INITIALIZER};
     ms_dataset_split(d, o->shape.seed, o->val_fraction);
     ms_status st = make_suffixes(&b);
-    if (!st) st = ms_alloc_array((void **)&b.todo, (size_t)(d->n > 0 ? d->n : 1), sizeof *b.todo, 0, "case list");
+    if (!st) st = ms_alloc_array((void **)&b.queue, (size_t)(d->n > 0 ? d->n : 1), sizeof *b.queue, 0, "case list");
     int n = 0;
     for (int i = 0; !st && i < d->n; i++) {
         d->cases[i].mine = i % o->shard_n == o->shard_i;
-        if (d->cases[i].mine) b.todo[n++] = i;
+        if (d->cases[i].mine) b.queue[n++] = i;
     }
     if (!st) {
         /* J cases at a time, each with its share of the threads. */
@@ -188,6 +188,6 @@ ms_status ms_dataset_prepare(ms_dataset *d, const ms_dataset_opts *o)
     if (!st && o->csv_dir) st = ms_dataset_write_csv(d, o, b.suffix, b.n_suffix);
     for (int k = 0; b.suffix && k < b.n_suffix; k++) free(b.suffix[k]);
     free(b.suffix);
-    free(b.todo);
+    free(b.queue);
     return st;
 }

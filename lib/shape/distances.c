@@ -63,21 +63,29 @@ static ms_status build_all(const ms_shape *s, const ms_mesh *uni, const ms_mesh 
     return MS_OK;
 }
 
+/* Each point set is put in Morton order once, for all the trees it meets. */
 static ms_status query(ms_shape *s, trees *t, int n, const int32_t *tri_cls, ms_device dev, float *tmp, int32_t *near_tri)
 {
-    const int64_t M = s->n_vol;
-    ms_status st = ms_sdf_eval(t->tree[0], s->vol_points, M, dev, s->vol_sdf, NULL);
-    if (!st) st = ms_sdf_eval(t->tree[0], s->near_points, s->n_near, dev, s->near_sdf, NULL);
+    const int64_t M = s->n_vol, K = s->n_near;
+    int64_t *vo = NULL, *no = NULL;
+    ms_status st = ms_alloc_array((void **)&vo, (size_t)M, sizeof *vo, 0, "query order");
+    if (!st) st = ms_alloc_array((void **)&no, (size_t)K, sizeof *no, 0, "query order");
+    if (!st) st = ms_sdf_order(s->vol_points, M, vo);
+    if (!st) st = ms_sdf_order(s->near_points, K, no);
+    if (!st) st = ms_sdf_eval_ordered(t->tree[0], s->vol_points, vo, M, dev, s->vol_sdf, NULL);
+    if (!st) st = ms_sdf_eval_ordered(t->tree[0], s->near_points, no, K, dev, s->near_sdf, NULL);
     for (int c = 0, k = 1; c < s->C && !st; c++) {
         if (!s->class_present[c]) {
             for (int64_t i = 0; i < M; i++) s->vol_sdf_class[i * s->C + c] = NAN;
             continue;
         }
-        st = ms_sdf_eval(t->tree[k++], s->vol_points, M, dev, tmp, NULL);
+        st = ms_sdf_eval_ordered(t->tree[k++], s->vol_points, vo, M, dev, tmp, NULL);
         for (int64_t i = 0; !st && i < M; i++) s->vol_sdf_class[i * s->C + c] = tmp[i];
     }
-    if (!st) st = ms_sdf_eval(t->tree[n - 1], s->near_points, s->n_near, dev, tmp, near_tri);
-    for (int64_t i = 0; !st && i < s->n_near; i++) s->near_labels[i] = tri_cls[near_tri[i]];
+    if (!st) st = ms_sdf_eval_ordered(t->tree[n - 1], s->near_points, no, K, dev, tmp, near_tri);
+    for (int64_t i = 0; !st && i < K; i++) s->near_labels[i] = tri_cls[near_tri[i]];
+    free(vo);
+    free(no);
     return st;
 }
 

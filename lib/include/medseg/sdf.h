@@ -24,6 +24,13 @@ int64_t ms_sdf_tri_count(const ms_sdf_mesh *s);
 ms_status ms_sdf_eval(const ms_sdf_mesh *s, const float *pts, int64_t n, ms_device dev, float *sdf,
                       int32_t *nearest);
 
+/* The same for a point set queried against several meshes: order (from
+ * ms_sdf_order, n entries) is the Morton order the CPU walks the points in,
+ * computed once instead of per mesh. The GPU ignores it. */
+ms_status ms_sdf_order(const float *pts, int64_t n, int64_t *order);
+ms_status ms_sdf_eval_ordered(const ms_sdf_mesh *s, const float *pts, const int64_t *order, int64_t n, ms_device dev,
+                              float *sdf, int32_t *nearest);
+
 #ifdef __cplusplus
 }
 #endif
