@@ -11,11 +11,14 @@ typedef struct command {
     cmd_fn run;
 } command;
 
-extern const cmd_spec components_spec, convert_spec, info_spec, phantom_spec, prepare_npz_spec;
+extern const cmd_spec components_spec, convert_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
+    segment_spec;
 int cmd_components(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_prepare_npz(int argc, char **argv);
+int cmd_propagate(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
 
 #endif

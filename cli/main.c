@@ -15,6 +15,8 @@ static const command commands[] = {
     {&info_spec, cmd_info},
     {&phantom_spec, cmd_phantom},
     {&prepare_npz_spec, cmd_prepare_npz},
+    {&propagate_spec, cmd_propagate},
+    {&segment_spec, cmd_segment},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 

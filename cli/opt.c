@@ -58,6 +58,12 @@ static int store(const cmd_spec *cmd, const opt_spec *o, const char *val)
     switch (o->kind) {
     case OPT_FLAG: *(int *)o->dest = 1; return 0;
     case OPT_STR: *(const char **)o->dest = val; return 0;
+    case OPT_LIST: {
+        opt_list *l = o->dest;
+        if (l->n >= OPT_LIST_MAX) return opt_usage_error(cmd, "--%s given more than %d times", o->name, OPT_LIST_MAX);
+        l->item[l->n++] = val;
+        return 0;
+    }
     case OPT_INT: {
         long v = strtol(val, &end, 10);
         if (*val == '\0' || *end || errno || v < -2147483647L || v > 2147483647L)

@@ -6,7 +6,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_DOUBLE } opt_kind;
+typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_DOUBLE, OPT_LIST } opt_kind;
+
+/* Values of an option that may be repeated (OPT_LIST), in order. */
+#define OPT_LIST_MAX 256
+typedef struct opt_list {
+    int n;
+    const char *item[OPT_LIST_MAX];
+} opt_list;
 
 typedef struct opt_spec {
     const char *name;      /* long name without dashes */
@@ -14,7 +21,7 @@ typedef struct opt_spec {
     opt_kind kind;
     const char *arg;       /* metavariable in help, e.g. "UID" */
     const char *help;
-    void *dest;            /* int* (FLAG, INT), const char** (STR), double* */
+    void *dest;            /* int* (FLAG, INT), const char** (STR), double*, opt_list* */
 } opt_spec;
 
 typedef struct cmd_spec {

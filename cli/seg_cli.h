@@ -1,0 +1,35 @@
+/* What segment and propagate share on the command line: prompt options,
+ * choosing the segmenter, JSON reports and --on-error blank. */
+#ifndef MEDSEG_CLI_SEG_H
+#define MEDSEG_CLI_SEG_H
+
+#include <cjson/cJSON.h>
+
+#include "opt.h"
+#include "medseg/model.h"
+#include "medseg/seg.h"
+
+typedef struct seg_method {
+    ms_model *model;        /* NULL: the classical graph cut */
+    ms_seg2d_fn fn;
+    void *ctx;
+    int has_window;
+    double window[2];       /* center, width */
+} seg_method;
+
+/* --box and repeated --point into *p (usage errors as MS_ERR_USAGE). */
+ms_status seg_parse_prompt(const char *box, const opt_list *points, ms_prompt *p);
+/* --model and --window into a method; the model is loaded and checked. */
+ms_status seg_method_open(seg_method *m, const char *model, const char *window, ms_device dev);
+void seg_method_close(seg_method *m);
+/* Reads slice k and applies the classical method's window. */
+ms_status seg_slice(const seg_method *m, const ms_volume *img, ms_axis a, int64_t k, ms_slice *s);
+/* Writes the JSON report to path ("-": stdout), atomically. */
+ms_status seg_write_json(const char *path, cJSON *o);
+/* --on-error blank: an empty mask with the image's geometry and a report
+ * with the error, so callers that always need a file get one. */
+ms_status seg_write_blank(const ms_volume *img, const char *out, const char *json, const char *command);
+/* Parses --on-error; returns 1 for blank, 0 for fail, -1 if unknown. */
+int seg_on_error_mode(const char *s);
+
+#endif

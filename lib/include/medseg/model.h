@@ -1,0 +1,56 @@
+/* TorchScript models with a model card (a JSON file beside the model), run
+ * through the LibTorch shim. The card names the contract the model keeps;
+ * a model that does not keep it is refused before it sees any data. */
+#ifndef MEDSEG_MODEL_H
+#define MEDSEG_MODEL_H
+
+#include "device.h"
+#include "seg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { MS_NORM_WINDOW = 0, MS_NORM_MEANSTD, MS_NORM_MINMAX } ms_norm_kind;
+
+typedef struct ms_model_card {
+    char contract[32];       /* "segment-2d" */
+    char name[128];
+    int input_h, input_w;    /* "input_size": [H, W] */
+    int channels;            /* "input_channels": the slice repeated C times */
+    ms_norm_kind norm;       /* "normalization": {"type": ...} */
+    double center, width;    /* window: values clamped to center +- width/2, then 0..1 */
+    double mean, std;        /* meanstd: (v - mean) / std */
+    int pass_points;         /* "prompt_inputs": ["box"] or ["box", "points"] */
+    int sigmoid;             /* "output": {"activation": "sigmoid"|"none"} */
+    double threshold;        /* "output": {"threshold": T}, on probabilities */
+} ms_model_card;
+
+typedef struct ms_model ms_model;
+
+/* 1 when this build has LibTorch. */
+int ms_torch_available(void);
+/* The card's path for a model file: M.pt -> M.json. */
+void ms_model_card_path(const char *model, char *out, size_t n);
+ms_status ms_model_card_read(const char *path, ms_model_card *card);
+/* Reads the card, checks its contract against `contract`, loads the model
+ * on `dev` and runs it once on zeros of the card's input size: a model
+ * that throws or answers with the wrong shape is refused (MS_ERR_INPUT). */
+ms_status ms_model_load(const char *path, const char *contract, ms_device dev, ms_model **out);
+void ms_model_free(ms_model *m);
+const ms_model_card *ms_model_card_of(const ms_model *m);
+/* Replaces the card's intensity window (--window). */
+void ms_model_set_window(ms_model *m, double center, double width);
+
+/* An ms_seg2d_fn for segment-2d models (ctx is the ms_model). Resizes the
+ * slice to the input size, normalises it, passes the box (and points),
+ * maps the probabilities back, thresholds, fills holes and keeps the
+ * largest component. When propagating, the previous mask's box is the
+ * prompt and its deepest pixel a foreground point. */
+ms_status ms_model_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,
+                           uint8_t *mask);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,159 @@
+/* Model cards: the JSON file beside a model that states its contract. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "medseg/model.h"
+
+void ms_model_card_path(const char *model, char *out, size_t n)
+{
+    const char *dot = strrchr(model, '.'), *slash = strrchr(model, '/');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - model) : strlen(model);
+    snprintf(out, n, "%.*s.json", (int)stem, model);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len >= 0 && len < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
+            if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf[len] = '\0';
+            }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static ms_status bad(const char *path, const char *what)
+{
+    return ms_fail(MS_ERR_INPUT, "model card %s: %s", path, what);
+}
+
+static ms_status read_norm(const char *path, const cJSON *n, ms_model_card *c)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(n, "type");
+    if (!cJSON_IsString(type)) return bad(path, "\"normalization\" needs a \"type\" (window, meanstd or minmax)");
+    const cJSON *a, *b;
+    if (strcmp(type->valuestring, "window") == 0) {
+        c->norm = MS_NORM_WINDOW;
+        a = cJSON_GetObjectItemCaseSensitive(n, "center");
+        b = cJSON_GetObjectItemCaseSensitive(n, "width");
+        if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !(b->valuedouble > 0))
+            return bad(path, "a window normalization needs \"center\" and a positive \"width\"");
+        c->center = a->valuedouble;
+        c->width = b->valuedouble;
+    } else if (strcmp(type->valuestring, "meanstd") == 0) {
+        c->norm = MS_NORM_MEANSTD;
+        a = cJSON_GetObjectItemCaseSensitive(n, "mean");
+        b = cJSON_GetObjectItemCaseSensitive(n, "std");
+        if (!cJSON_IsNumber(a) || !cJSON_IsNumber(b) || !(b->valuedouble > 0))
+            return bad(path, "a meanstd normalization needs \"mean\" and a positive \"std\"");
+        c->mean = a->valuedouble;
+        c->std = b->valuedouble;
+    } else if (strcmp(type->valuestring, "minmax") == 0) {
+        c->norm = MS_NORM_MINMAX;
+    } else {
+        return bad(path, "normalization type must be window, meanstd or minmax");
+    }
+    return MS_OK;
+}
+
+static ms_status read_prompts(const char *path, const cJSON *p, ms_model_card *c)
+{
+    int box = 0, n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, p) {
+        if (!cJSON_IsString(e)) return bad(path, "\"prompt_inputs\" must list strings");
+        if (strcmp(e->valuestring, "box") == 0 && n == 0) box = 1;
+        else if (strcmp(e->valuestring, "points") == 0 && n == 1) c->pass_points = 1;
+        else return bad(path, "\"prompt_inputs\" must be [\"box\"] or [\"box\", \"points\"]");
+        n++;
+    }
+    return box ? MS_OK : bad(path, "\"prompt_inputs\" must start with \"box\"");
+}
+
+static ms_status read_output(const char *path, const cJSON *o, ms_model_card *c)
+{
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(o, "activation");
+    const cJSON *thr = cJSON_GetObjectItemCaseSensitive(o, "threshold");
+    c->sigmoid = 1;
+    c->threshold = 0.5;
+    if (act) {
+        if (!cJSON_IsString(act) || (strcmp(act->valuestring, "sigmoid") && strcmp(act->valuestring, "none")))
+            return bad(path, "output activation must be \"sigmoid\" (logits) or \"none\" (probabilities)");
+        c->sigmoid = strcmp(act->valuestring, "sigmoid") == 0;
+    }
+    if (thr) {
+        if (!cJSON_IsNumber(thr) || !(thr->valuedouble > 0 && thr->valuedouble < 1))
+            return bad(path, "output threshold must lie strictly between 0 and 1");
+        c->threshold = thr->valuedouble;
+    }
+    return MS_OK;
+}
+
+static ms_status read_size(const char *path, const cJSON *root, ms_model_card *c)
+{
+    const cJSON *sz = cJSON_GetObjectItemCaseSensitive(root, "input_size");
+    const cJSON *ch = cJSON_GetObjectItemCaseSensitive(root, "input_channels");
+    if (!cJSON_IsArray(sz) || cJSON_GetArraySize(sz) != 2) return bad(path, "\"input_size\" must be [H, W]");
+    double h = cJSON_GetArrayItem(sz, 0)->valuedouble, w = cJSON_GetArrayItem(sz, 1)->valuedouble;
+    if (!(h >= 1 && h <= 4096 && w >= 1 && w <= 4096) || h != floor(h) || w != floor(w))
+        return bad(path, "\"input_size\" must hold whole numbers 1..4096");
+    c->input_h = (int)h;
+    c->input_w = (int)w;
+    c->channels = 1;
+    if (ch) {
+        if (!cJSON_IsNumber(ch) || ch->valuedouble < 1 || ch->valuedouble > 4 || ch->valuedouble != floor(ch->valuedouble))
+            return bad(path, "\"input_channels\" must be 1..4");
+        c->channels = (int)ch->valuedouble;
+    }
+    return MS_OK;
+}
+
+static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *c)
+{
+    const cJSON *contract = cJSON_GetObjectItemCaseSensitive(root, "contract");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
+    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalization");
+    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(root, "prompt_inputs");
+    const cJSON *output = cJSON_GetObjectItemCaseSensitive(root, "output");
+    if (!cJSON_IsString(contract) || strlen(contract->valuestring) >= sizeof c->contract)
+        return bad(path, "no \"contract\" string");
+    snprintf(c->contract, sizeof c->contract, "%s", contract->valuestring);
+    snprintf(c->name, sizeof c->name, "%s", cJSON_IsString(name) ? name->valuestring : "");
+    ms_status rc = read_size(path, root, c);
+    if (rc) return rc;
+    if (!cJSON_IsObject(norm)) return bad(path, "no \"normalization\" object");
+    if ((rc = read_norm(path, norm, c))) return rc;
+    if (!cJSON_IsArray(prompts)) return bad(path, "no \"prompt_inputs\" list");
+    if ((rc = read_prompts(path, prompts, c))) return rc;
+    if (output && !cJSON_IsObject(output)) return bad(path, "\"output\" must be an object");
+    return read_output(path, output, c);
+}
+
+ms_status ms_model_card_read(const char *path, ms_model_card *card)
+{
+    memset(card, 0, sizeof *card);
+    char *txt = slurp(path);
+    if (!txt) return ms_fail(MS_ERR_INPUT, "model card %s: cannot read it (a model needs its card beside it)", path);
+    cJSON *root = cJSON_Parse(txt);
+    free(txt);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return bad(path, "not a JSON object");
+    }
+    ms_status rc = parse_card(path, root, card);
+    cJSON_Delete(root);
+    return rc;
+}

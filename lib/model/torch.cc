@@ -1,0 +1,76 @@
+// The LibTorch shim: loads TorchScript and runs it, turning every C++
+// exception into a status and one message. Nothing else here knows C++.
+#include <torch/script.h>
+
+#include <cstring>
+#include <string>
+
+#include "medseg/model.h"
+#include "torch_shim.h"
+
+struct ms_torch {
+    torch::jit::script::Module module;
+    torch::Device device{torch::kCPU};
+};
+
+extern "C" int ms_torch_available(void) { return 1; }
+
+// LibTorch messages run to many lines with a C++ backtrace: keep the first.
+static std::string first_line(const char *what)
+{
+    std::string s(what);
+    size_t nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+extern "C" ms_status ms_torch_load(const char *path, int cuda, ms_torch **out)
+{
+    *out = nullptr;
+    ms_torch *m = new (std::nothrow) ms_torch;
+    if (!m) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    try {
+        if (cuda) m->device = torch::Device(torch::kCUDA);
+        m->module = torch::jit::load(path, m->device);
+        m->module.eval();
+    } catch (const c10::Error &e) {
+        delete m;
+        return ms_fail(MS_ERR_INPUT, "%s: not a TorchScript model LibTorch can load: %s", path,
+                       first_line(e.what_without_backtrace()).c_str());
+    } catch (const std::exception &e) {
+        delete m;
+        return ms_fail(MS_ERR_INPUT, "%s: cannot load: %s", path, first_line(e.what()).c_str());
+    }
+    *out = m;
+    return MS_OK;
+}
+
+extern "C" void ms_torch_free(ms_torch *m) { delete m; }
+
+extern "C" ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, const float box[4],
+                                    const float *pts, int npts, int pass_points, float *out, int64_t shape[4])
+{
+    try {
+        torch::NoGradGuard no_grad;
+        auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+        std::vector<torch::jit::IValue> in;
+        in.push_back(torch::from_blob(const_cast<float *>(img), {1, c, h, w}, opts).clone().to(m->device));
+        in.push_back(torch::from_blob(const_cast<float *>(box), {1, 4}, opts).clone().to(m->device));
+        if (pass_points) {
+            auto p = npts ? torch::from_blob(const_cast<float *>(pts), {1, npts, 3}, opts).clone()
+                          : torch::zeros({1, 0, 3}, opts);
+            in.push_back(p.to(m->device));
+        }
+        torch::jit::IValue r = m->module.forward(in);
+        if (!r.isTensor()) return ms_fail(MS_ERR_INPUT, "the model returned something other than a tensor");
+        torch::Tensor t = r.toTensor().to(torch::kCPU).to(torch::kFloat32).contiguous();
+        for (int i = 0; i < 4; i++) shape[i] = i < t.dim() ? t.size(i) : 0;
+        if (t.dim() != 4 || t.size(0) != 1 || t.size(1) != 1 || t.size(2) != h || t.size(3) != w) return MS_OK;
+        std::memcpy(out, t.data_ptr<float>(), sizeof(float) * (size_t)h * (size_t)w);
+    } catch (const c10::Error &e) {
+        return ms_fail(MS_ERR_INPUT, "the model failed on input [1,%d,%d,%d]: %s", c, h, w,
+                       first_line(e.what_without_backtrace()).c_str());
+    } catch (const std::exception &e) {
+        return ms_fail(MS_ERR_INPUT, "the model failed: %s", first_line(e.what()).c_str());
+    }
+    return MS_OK;
+}

@@ -1,0 +1,25 @@
+/* The C face of the LibTorch shim (torch.cc); without LibTorch the same
+ * functions come from torch_none.c and refuse with a clear message. */
+#ifndef MEDSEG_TORCH_SHIM_H
+#define MEDSEG_TORCH_SHIM_H
+
+#include <stdint.h>
+#include "medseg/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ms_torch ms_torch;
+
+ms_status ms_torch_load(const char *path, int cuda, ms_torch **out);
+void ms_torch_free(ms_torch *m);
+/* forward(image[1,c,h,w], box[1,4] (, points[1,n,3])) -> out; the output's
+ * shape goes to shape[4] and, when it is [1,1,h,w], its values to out. */
+ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, const float box[4], const float *pts,
+                         int npts, int pass_points, float *out, int64_t shape[4]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,239 @@
+/* The embedded interactive segmenter: an iterated graph cut in the manner
+ * of GrabCut (Rother et al. 2004), with intensity histograms in place of
+ * colour mixtures because CT and MR slices are scalar.
+ *
+ * Pixels outside the box are background. Inside it each pixel pays
+ * -log P(intensity | class) for its label, the foreground histogram learnt
+ * from the box (or, when propagating, from the previous slice's mask) and
+ * the background one from a ring around the box; neighbours (8-connected)
+ * pay lambda * exp(-beta * dI^2) / distance for taking different labels,
+ * so the cut follows edges. Points are hard constraints. The minimum cut
+ * is exact (integer max-flow); the histograms are refitted to the cut a
+ * few times, then holes are filled and the largest component kept. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "medseg/seg.h"
+#include "seg_internal.h"
+
+#define NBINS 64
+#define COST_SCALE 64.0     /* nats -> integer capacities */
+#define LAMBDA 2.0          /* smoothness weight, chosen on the lesion phantoms */
+#define PRIOR_NATS 1.0      /* pull toward the previous slice's mask */
+#define ITERATIONS 5
+
+typedef struct hist {
+    double count[NBINS];
+    double n;
+} hist;
+
+typedef struct cut_ctx {
+    const ms_slice *s;
+    int64_t box[4], bw, bh;     /* the graph: pixels of the box */
+    int64_t ring[4];            /* box plus the ring that feeds the background model */
+    double lo, scale;           /* intensity -> bin */
+    double beta;
+    float cost_fg[NBINS], cost_bg[NBINS];
+    const ms_prompt *p;
+    const ms_seg_prior *prior;
+} cut_ctx;
+
+static int bin_of(const cut_ctx *c, float v)
+{
+    int b = (int)((v - c->lo) * c->scale);
+    return b < 0 ? 0 : b >= NBINS ? NBINS - 1 : b;
+}
+
+static int in_box(const int64_t b[4], int64_t x, int64_t y) { return x >= b[0] && x <= b[2] && y >= b[1] && y <= b[3]; }
+
+/* Negative log of the Gaussian-smoothed histogram with one pseudo-count
+ * spread over all bins, so unseen intensities stay possible. */
+static void hist_costs(const hist *h, float cost[NBINS])
+{
+    static const double k[4] = {0.3990, 0.2420, 0.0540, 0.0044};
+    for (int b = 0; b < NBINS; b++) {
+        double v = 0;
+        for (int d = -3; d <= 3; d++) {
+            int j = b + d;
+            j = j < 0 ? -j - 1 : j >= NBINS ? 2 * NBINS - j - 1 : j;
+            v += k[d < 0 ? -d : d] * h->count[j];
+        }
+        cost[b] = (float)-log((v + 1.0 / NBINS) / (h->n + 1.0));
+    }
+}
+
+static void fit_models(cut_ctx *c, const uint8_t *lab)
+{
+    hist fg = {{0}, 0}, bg = {{0}, 0};
+    const ms_slice *s = c->s;
+    for (int64_t y = c->ring[1]; y <= c->ring[3]; y++)
+        for (int64_t x = c->ring[0]; x <= c->ring[2]; x++) {
+            int b = bin_of(c, s->px[y * s->w + x]);
+            int fgpix = in_box(c->box, x, y) && lab[(y - c->box[1]) * c->bw + x - c->box[0]];
+            hist *h = fgpix ? &fg : &bg;
+            h->count[b]++;
+            h->n++;
+        }
+    if (c->prior) {
+        /* Propagating: the foreground looks like the previous slice's mask,
+         * which keeps a vanishing structure from being re-learnt from
+         * whatever else sits in the box. */
+        memset(&fg, 0, sizeof fg);
+        const ms_slice *ps = c->prior->slice;
+        for (int64_t i = 0; i < ps->w * ps->h; i++)
+            if (c->prior->mask[i]) {
+                fg.count[bin_of(c, ps->px[i])]++;
+                fg.n++;
+            }
+    }
+    hist_costs(&fg, c->cost_fg);
+    hist_costs(&bg, c->cost_bg);
+}
+
+/* beta = 1 / (2 <dI^2>) over the box's horizontal and vertical neighbours. */
+static void set_contrast(cut_ctx *c)
+{
+    const ms_slice *s = c->s;
+    double sum = 0;
+    int64_t n = 0;
+    for (int64_t y = c->box[1]; y <= c->box[3]; y++)
+        for (int64_t x = c->box[0]; x <= c->box[2]; x++) {
+            float v = s->px[y * s->w + x];
+            if (x < c->box[2]) { double d = s->px[y * s->w + x + 1] - v; sum += d * d; n++; }
+            if (y < c->box[3]) { double d = s->px[(y + 1) * s->w + x] - v; sum += d * d; n++; }
+        }
+    c->beta = sum > 0 && n ? (double)n / (2 * sum) : 0;
+}
+
+static int32_t to_cap(double nats)
+{
+    double v = nats * COST_SCALE + 0.5;
+    return v >= MS_FLOW_INF ? MS_FLOW_INF : v <= 0 ? 0 : (int32_t)v;
+}
+
+static double pair_weight(const cut_ctx *c, int64_t x, int64_t y, int dx, int dy)
+{
+    const ms_slice *s = c->s;
+    double d = s->px[(y + dy) * s->w + x + dx] - s->px[y * s->w + x];
+    double mm = sqrt((dx * s->sx) * (dx * s->sx) + (dy * s->sy) * (dy * s->sy));
+    double unit = s->sx < s->sy ? s->sx : s->sy;
+    return LAMBDA * exp(-c->beta * d * d) * unit / mm;
+}
+
+/* The hard label a point forces on pixel (x, y): 1 fg, 0 bg, -1 none. */
+static int forced(const cut_ctx *c, int64_t x, int64_t y)
+{
+    for (int i = 0; i < c->p->npoints; i++) {
+        const ms_point2 *q = &c->p->points[i];
+        if (llabs(q->x - x) <= 1 && llabs(q->y - y) <= 1) return q->fg;
+    }
+    return -1;
+}
+
+static void add_tlink(const cut_ctx *c, ms_flow *g, int64_t x, int64_t y, double to_sink_extra)
+{
+    int32_t node = (int32_t)((y - c->box[1]) * c->bw + x - c->box[0]);
+    int f = forced(c, x, y);
+    if (f >= 0) {
+        ms_flow_tlink(g, node, f ? MS_FLOW_INF : 0, f ? 0 : MS_FLOW_INF);
+        return;
+    }
+    const ms_slice *s = c->s;
+    int b = bin_of(c, s->px[y * s->w + x]);
+    double dfg = c->cost_fg[b], dbg = c->cost_bg[b];
+    if (c->prior) {
+        if (c->prior->mask[y * s->w + x]) dbg += PRIOR_NATS;
+        else dfg += PRIOR_NATS;
+    }
+    /* Cutting source->node labels it background (pays dbg); node->sink, fg. */
+    ms_flow_tlink(g, node, to_cap(dbg), to_cap(dfg + to_sink_extra));
+}
+
+static ms_status cut_once(const cut_ctx *c, uint8_t *lab)
+{
+    static const int nb[4][2] = {{1, 0}, {0, 1}, {1, 1}, {-1, 1}};
+    const ms_slice *s = c->s;
+    ms_flow g;
+    ms_status rc = ms_flow_init(&g, (int32_t)(c->bw * c->bh), c->bw * c->bh * 6);
+    if (rc) return rc;
+    for (int64_t y = c->box[1]; y <= c->box[3]; y++)
+        for (int64_t x = c->box[0]; x <= c->box[2]; x++) {
+            double outside = 0;   /* smoothness owed to fixed-background neighbours */
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int64_t nx = x + dx, ny = y + dy;
+                    if ((dx || dy) && nx >= 0 && ny >= 0 && nx < s->w && ny < s->h && !in_box(c->box, nx, ny))
+                        outside += pair_weight(c, x, y, dx, dy);
+                }
+            add_tlink(c, &g, x, y, outside);
+            int32_t node = (int32_t)((y - c->box[1]) * c->bw + x - c->box[0]);
+            for (int k = 0; k < 4; k++) {
+                int64_t nx = x + nb[k][0], ny = y + nb[k][1];
+                if (!in_box(c->box, nx, ny)) continue;
+                int32_t w = to_cap(pair_weight(c, x, y, nb[k][0], nb[k][1]));
+                ms_flow_edge(&g, node, (int32_t)((ny - c->box[1]) * c->bw + nx - c->box[0]), w, w);
+            }
+        }
+    int64_t flow;
+    rc = ms_flow_solve(&g, &flow);
+    if (!rc) ms_flow_source_side(&g, lab);
+    ms_flow_free(&g);
+    return rc;
+}
+
+static void setup(cut_ctx *c, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->p = p;
+    c->prior = prior && prior->mask ? prior : NULL;
+    ms_prompt_region(p, s->w, s->h, c->box);
+    c->bw = c->box[2] - c->box[0] + 1;
+    c->bh = c->box[3] - c->box[1] + 1;
+    memcpy(c->ring, c->box, sizeof c->ring);
+    int64_t r = (c->bw > c->bh ? c->bw : c->bh) / 2;
+    ms_box_enlarge(c->ring, 0, r < 4 ? 4 : r, s->w, s->h);
+    float lo = s->px[c->ring[1] * s->w + c->ring[0]], hi = lo;
+    for (int64_t y = c->ring[1]; y <= c->ring[3]; y++)
+        for (int64_t x = c->ring[0]; x <= c->ring[2]; x++) {
+            float v = s->px[y * s->w + x];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    c->lo = lo;
+    c->scale = hi > lo ? NBINS / ((double)hi - lo) : 1;
+    set_contrast(c);
+}
+
+ms_status ms_graphcut_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,
+                              uint8_t *mask)
+{
+    (void)ctx;
+    cut_ctx c;
+    setup(&c, s, p, prior);
+    uint8_t *lab, *prev;
+    size_t n = (size_t)(c.bw * c.bh);
+    ms_status rc = ms_alloc_array((void **)&lab, n, 1, 0, "graph cut");
+    if (rc) return rc;
+    if ((rc = ms_alloc_array((void **)&prev, n, 1, 0, "graph cut"))) { free(lab); return rc; }
+    for (int64_t y = 0; y < c.bh; y++)
+        for (int64_t x = 0; x < c.bw; x++)
+            lab[y * c.bw + x] = c.prior ? c.prior->mask[(y + c.box[1]) * s->w + x + c.box[0]] != 0 : 1;
+    for (int it = 0; it < ITERATIONS && !rc; it++) {
+        fit_models(&c, lab);
+        memcpy(prev, lab, n);
+        rc = cut_once(&c, lab);
+        if (!rc && memcmp(prev, lab, n) == 0) break;
+    }
+    if (!rc) {
+        memset(mask, 0, (size_t)(s->w * s->h));
+        for (int64_t y = 0; y < c.bh; y++)
+            memcpy(mask + (y + c.box[1]) * s->w + c.box[0], lab + y * c.bw, (size_t)c.bw);
+        ms_mask2d_fill_holes(mask, s->w, s->h);
+        rc = ms_mask2d_keep_largest(mask, s->w, s->h);
+    }
+    free(lab);
+    free(prev);
+    return rc;
+}
