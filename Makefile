@@ -33,6 +33,7 @@ bench: build
 	@./tests/bench/run.sh $(BUILD)/cli/medseg
 	@./tests/bench/ops.sh $(BUILD)
 	@./tests/bench/prepare.sh $(BUILD)
+	@/usr/bin/python3 tests/bench/segment_methods.py $(BUILD)/cli/medseg
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -179,8 +179,7 @@ static ms_status segment(ms_model *m, const ms_slice *s, const ms_prompt *p, con
     float *back = in;   /* the input buffer is large enough and no longer needed */
     resize(out, c->input_w, c->input_h, back, s->w, s->h);
     for (int64_t i = 0; i < s->w * s->h; i++) mask[i] = back[i] > c->threshold;
-    ms_mask2d_fill_holes(mask, s->w, s->h);
-    return ms_mask2d_keep_largest(mask, s->w, s->h);
+    return ms_mask2d_clean(mask, s->w, s->h, prior ? prior->mask : NULL);
 }
 
 ms_status ms_model_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,

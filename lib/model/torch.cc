@@ -1,19 +1,18 @@
-// The LibTorch shim: loads TorchScript and runs it, turning every C++
-// exception into a status and one message. Nothing else here knows C++.
+// The LibTorch plugin (libmedseg_torch.so): loads TorchScript and runs it,
+// turning every C++ exception into a status and one message. It is opened
+// with dlopen only when a model is asked for (torch_loader.c), so commands
+// that never touch a model do not pay LibTorch's start-up.
 #include <torch/script.h>
 
 #include <cstring>
 #include <string>
 
-#include "medseg/model.h"
 #include "torch_shim.h"
 
 struct ms_torch {
     torch::jit::script::Module module;
     torch::Device device{torch::kCPU};
 };
-
-extern "C" int ms_torch_available(void) { return 1; }
 
 // LibTorch messages run to many lines with a C++ backtrace: keep the first.
 static std::string first_line(const char *what)
@@ -23,7 +22,7 @@ static std::string first_line(const char *what)
     return nl == std::string::npos ? s : s.substr(0, nl);
 }
 
-extern "C" ms_status ms_torch_load(const char *path, int cuda, ms_torch **out)
+extern "C" ms_status ms_torchp_load(const char *path, int cuda, ms_torch **out)
 {
     *out = nullptr;
     ms_torch *m = new (std::nothrow) ms_torch;
@@ -44,9 +43,9 @@ extern "C" ms_status ms_torch_load(const char *path, int cuda, ms_torch **out)
     return MS_OK;
 }
 
-extern "C" void ms_torch_free(ms_torch *m) { delete m; }
+extern "C" void ms_torchp_free(ms_torch *m) { delete m; }
 
-extern "C" ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, const float box[4],
+extern "C" ms_status ms_torchp_seg2d(ms_torch *m, const float *img, int c, int h, int w, const float box[4],
                                     const float *pts, int npts, int pass_points, float *out, int64_t shape[4])
 {
     try {

@@ -1,5 +1,7 @@
-/* The C face of the LibTorch shim (torch.cc); without LibTorch the same
- * functions come from torch_none.c and refuse with a clear message. */
+/* The C face of the LibTorch shim. With LibTorch these forward to the
+ * plugin (torch.cc, built as libmedseg_torch.so and opened on first use by
+ * torch_loader.c); without it torch_none.c refuses with a clear message.
+ * The plugin exports the same functions named ms_torchp_*. */
 #ifndef MEDSEG_TORCH_SHIM_H
 #define MEDSEG_TORCH_SHIM_H
 

@@ -9,7 +9,8 @@
  * pay lambda * exp(-beta * dI^2) / distance for taking different labels,
  * so the cut follows edges. Points are hard constraints. The minimum cut
  * is exact (integer max-flow); the histograms are refitted to the cut a
- * few times, then holes are filled and the largest component kept. */
+ * few times, then holes are filled and the largest component kept (when
+ * propagating, the components that touch the previous slice's mask). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,8 +231,7 @@ ms_status ms_graphcut_segment(void *ctx, const ms_slice *s, const ms_prompt *p, 
         memset(mask, 0, (size_t)(s->w * s->h));
         for (int64_t y = 0; y < c.bh; y++)
             memcpy(mask + (y + c.box[1]) * s->w + c.box[0], lab + y * c.bw, (size_t)c.bw);
-        ms_mask2d_fill_holes(mask, s->w, s->h);
-        rc = ms_mask2d_keep_largest(mask, s->w, s->h);
+        rc = ms_mask2d_clean(mask, s->w, s->h, c.prior ? c.prior->mask : NULL);
     }
     free(lab);
     free(prev);

@@ -90,6 +90,76 @@ ms_status ms_mask2d_keep_largest(uint8_t *m, int64_t w, int64_t h)
     return MS_OK;
 }
 
+/* 8-connected components of m into lab (0 background, 1..n); returns n. */
+static int64_t label8(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *stack)
+{
+    int32_t n = 0;
+    memset(lab, 0, (size_t)(w * h) * sizeof *lab);
+    for (int64_t s = 0; s < w * h; s++) {
+        if (!m[s] || lab[s]) continue;
+        int64_t top = 0;
+        lab[s] = ++n;
+        stack[top++] = s;
+        while (top) {
+            int64_t i = stack[--top], x = i % w, y = i / w;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int64_t nx = x + dx, ny = y + dy;
+                    if (nx < 0 || ny < 0 || nx >= w || ny >= h || !m[ny * w + nx] || lab[ny * w + nx]) continue;
+                    lab[ny * w + nx] = n;
+                    stack[top++] = ny * w + nx;
+                }
+        }
+    }
+    return n;
+}
+
+/* Keeps the component with the most pixels inside ref and every component
+ * lying mostly inside it: a continuation may split in two, while a
+ * neighbour that merely touches the previous mask is dropped. */
+static void keep_continuations(uint8_t *m, int64_t npx, const int32_t *lab, int64_t n, const uint8_t *ref,
+                               int64_t *size, int64_t *hits)
+{
+    for (int64_t i = 0; i < npx; i++)
+        if (lab[i]) {
+            size[lab[i]]++;
+            hits[lab[i]] += ref[i] != 0;
+        }
+    int64_t best = 0;
+    for (int64_t l = 1; l <= n; l++)
+        if (hits[l] > hits[best]) best = l;
+    for (int64_t i = 0; i < npx; i++) {
+        int64_t l = lab[i];
+        m[i] = l && hits[l] && (l == best || 2 * hits[l] >= size[l]);
+    }
+}
+
+ms_status ms_mask2d_keep_overlapping(uint8_t *m, int64_t w, int64_t h, const uint8_t *ref)
+{
+    size_t npx = (size_t)(w * h);
+    int64_t *stack = NULL, *size = NULL, *hits = NULL;
+    int32_t *lab = NULL;
+    ms_status rc = ms_alloc_array((void **)&stack, npx, sizeof *stack, 0, "2-D components");
+    if (!rc) rc = ms_alloc_array((void **)&lab, npx, sizeof *lab, 0, "2-D components");
+    if (!rc) {
+        int64_t n = label8(m, w, h, lab, stack);
+        rc = ms_alloc_array((void **)&size, (size_t)n + 1, sizeof *size, 1, "2-D components");
+        if (!rc) rc = ms_alloc_array((void **)&hits, (size_t)n + 1, sizeof *hits, 1, "2-D components");
+        if (!rc) keep_continuations(m, (int64_t)npx, lab, n, ref, size, hits);
+    }
+    free(stack);
+    free(lab);
+    free(size);
+    free(hits);
+    return rc;
+}
+
+ms_status ms_mask2d_clean(uint8_t *m, int64_t w, int64_t h, const uint8_t *ref)
+{
+    ms_mask2d_fill_holes(m, w, h);
+    return ref ? ms_mask2d_keep_overlapping(m, w, h, ref) : ms_mask2d_keep_largest(m, w, h);
+}
+
 /* Two-pass 3-4 chamfer distance to the nearest background pixel (pixels
  * beyond the slice edge count as background). */
 int ms_mask2d_interior_point(const uint8_t *m, int64_t w, int64_t h, int64_t *px, int64_t *py)

@@ -130,6 +130,7 @@ static ms_status find_keys(prop_ctx *c, const ms_volume *keys, int64_t lo, int64
     *ks = list;
     if (*nk == 0) {
         free(list);
+        *ks = NULL;
         return ms_fail(MS_ERR_INPUT, "the key mask is empty within slices %lld..%lld", (long long)lo, (long long)hi);
     }
     return MS_OK;

@@ -75,7 +75,8 @@ typedef ms_status (*ms_seg2d_fn)(void *ctx, const ms_slice *s, const ms_prompt *
 /* The embedded default: iterated graph cut (GrabCut-style) with intensity
  * histograms learnt from the box and a ring around it, contrast-weighted
  * 8-neighbour smoothness, points as hard constraints; then hole filling
- * and the largest 8-connected component. ctx is unused (NULL). */
+ * and the largest 8-connected component (when propagating: every component
+ * touching the previous mask, so a structure may split). ctx is unused. */
 ms_status ms_graphcut_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,
                               uint8_t *mask);
 
@@ -86,6 +87,11 @@ int ms_mask2d_box(const uint8_t *m, int64_t w, int64_t h, int64_t box[4]);
 void ms_mask2d_fill_holes(uint8_t *m, int64_t w, int64_t h);
 /* Keeps the largest 8-connected component (ties: first in raster order). */
 ms_status ms_mask2d_keep_largest(uint8_t *m, int64_t w, int64_t h);
+/* Keeps the 8-connected components that touch a nonzero pixel of ref. */
+ms_status ms_mask2d_keep_overlapping(uint8_t *m, int64_t w, int64_t h, const uint8_t *ref);
+/* The segmenters' clean-up: fills holes, then keeps the components touching
+ * ref (propagation: the previous slice's mask) or, without ref, the largest. */
+ms_status ms_mask2d_clean(uint8_t *m, int64_t w, int64_t h, const uint8_t *ref);
 /* The pixel deepest inside the mask (largest chamfer distance to the
  * outside; ties: first in raster order); returns 0 when empty. */
 int ms_mask2d_interior_point(const uint8_t *m, int64_t w, int64_t h, int64_t *x, int64_t *y);

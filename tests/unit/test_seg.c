@@ -1,0 +1,221 @@
+/* Slice segmentation and propagation: the max-flow equals a brute-force
+ * minimum cut; the graph cut recovers disks from boxes and points; 2-D
+ * clean-ups; propagation labels passes that agree 1 and disagree 2. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "medseg/rng.h"
+#include "medseg/seg.h"
+#include "seg_internal.h"
+
+/* Cut value of a partition (side[v] = 1: source side) over the arc list. */
+static int64_t cut_value(int n, const int *u, const int *v, const int *c, int m, unsigned side)
+{
+    int64_t sum = 0;
+    for (int a = 0; a < m; a++) {
+        int su = u[a] == n ? 1 : u[a] == n + 1 ? 0 : (int)(side >> u[a] & 1);
+        int sv = v[a] == n ? 1 : v[a] == n + 1 ? 0 : (int)(side >> v[a] & 1);
+        if (su && !sv) sum += c[a];
+    }
+    return sum;
+}
+
+static void test_maxflow_bruteforce(void)
+{
+    uint64_t state = 12345;
+    for (int trial = 0; trial < 200; trial++) {
+        int n = 2 + trial % 9, m = 0;
+        int u[256], v[256], c[256];
+        ms_flow g;
+        ms_flow_init(&g, n, 128);
+        for (int i = 0; i < n; i++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            int cs = (int)((state >> 33) % 20), ct = (int)((state >> 45) % 20);
+            ms_flow_tlink(&g, i, cs, ct);
+            /* The brute force sees the cancelled form too: same minimum. */
+            int common = cs < ct ? cs : ct;
+            u[m] = n; v[m] = i; c[m++] = cs - common;
+            u[m] = i; v[m] = n + 1; c[m++] = ct - common;
+        }
+        for (int e = 0; e < 2 * n; e++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            int a = (int)(state >> 35) % n, b = (int)(state >> 50) % n, w1 = (int)((state >> 20) % 9),
+                w2 = (int)((state >> 28) % 9);
+            if (a == b) continue;
+            ms_flow_edge(&g, a, b, w1, w2);
+            u[m] = a; v[m] = b; c[m++] = w1;
+            u[m] = b; v[m] = a; c[m++] = w2;
+        }
+        int64_t flow, best = INT64_MAX;
+        CHECK(ms_flow_solve(&g, &flow) == MS_OK);
+        for (unsigned side = 0; side < 1u << n; side++) {
+            int64_t cv = cut_value(n, u, v, c, m, side);
+            if (cv < best) best = cv;
+        }
+        if (flow != best) fprintf(stderr, "trial %d n %d flow %lld best %lld\n", trial, n, (long long)flow, (long long)best);
+        CHECK(flow == best);
+        uint8_t sideb[16];
+        ms_flow_source_side(&g, sideb);
+        unsigned side = 0;
+        for (int i = 0; i < n; i++) side |= (unsigned)sideb[i] << i;
+        CHECK(cut_value(n, u, v, c, m, side) == flow);
+        ms_flow_free(&g);
+    }
+}
+
+/* A slice with a bright disk (radius r at cx, cy) on a dark noisy field. */
+static void disk_slice(ms_slice *s, int64_t w, int64_t h, double cx, double cy, double r, uint64_t seed)
+{
+    s->w = w;
+    s->h = h;
+    s->sx = 0.8;
+    s->sy = 0.8;
+    s->px = malloc((size_t)(w * h) * sizeof *s->px);
+    ms_rng rng;
+    ms_rng_seed(&rng, seed, 0);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            int in = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r;
+            s->px[y * w + x] = (float)((in ? 40.0 : -800.0) + 30.0 * ms_rng_normal(&rng));
+        }
+}
+
+static double disk_dice(const uint8_t *m, int64_t w, int64_t h, double cx, double cy, double r)
+{
+    int64_t a = 0, b = 0, both = 0;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            int in = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r;
+            a += in;
+            b += m[y * w + x] != 0;
+            both += in && m[y * w + x];
+        }
+    return 2.0 * (double)both / (double)(a + b);
+}
+
+static void test_graphcut(void)
+{
+    ms_slice s;
+    disk_slice(&s, 96, 80, 40, 38, 12, 7);
+    uint8_t *m = malloc(96 * 80);
+    ms_prompt p;
+    memset(&p, 0, sizeof p);
+    p.has_box = 1;
+    p.box[0] = 26; p.box[1] = 24; p.box[2] = 54; p.box[3] = 52;
+    CHECK(ms_graphcut_segment(NULL, &s, &p, NULL, m) == MS_OK);
+    CHECK(disk_dice(m, 96, 80, 40, 38, 12) > 0.97);
+    /* Nothing outside the box, ever. */
+    int64_t outside = 0;
+    for (int64_t y = 0; y < 80; y++)
+        for (int64_t x = 0; x < 96; x++) outside += m[y * 96 + x] && (x < 26 || x > 54 || y < 24 || y > 52);
+    CHECK(outside == 0);
+    /* A click in the middle, no box: the padded click region finds it. */
+    memset(&p, 0, sizeof p);
+    p.npoints = 1;
+    p.points[0] = (ms_point2){40, 38, 1};
+    CHECK(ms_graphcut_segment(NULL, &s, &p, NULL, m) == MS_OK);
+    CHECK(disk_dice(m, 96, 80, 40, 38, 12) > 0.97);
+    /* Prompt checks: outside, empty, fg point outside the box. */
+    p.points[0].x = 96;
+    CHECK(ms_prompt_check(&p, 96, 80, "t") == MS_ERR_INPUT);
+    memset(&p, 0, sizeof p);
+    p.has_box = 1;
+    p.box[0] = 10; p.box[1] = 10; p.box[2] = 5; p.box[3] = 20;
+    CHECK(ms_prompt_check(&p, 96, 80, "t") == MS_ERR_INPUT);
+    p.box[2] = 20;
+    CHECK(ms_prompt_check(&p, 96, 80, "t") == MS_OK);
+    p.npoints = 1;
+    p.points[0] = (ms_point2){30, 30, 1};
+    CHECK(ms_prompt_check(&p, 96, 80, "t") == MS_ERR_INPUT);
+    p.points[0].fg = 0;
+    CHECK(ms_prompt_check(&p, 96, 80, "t") == MS_OK);
+    free(m);
+    ms_slice_free(&s);
+}
+
+static void test_mask2d(void)
+{
+    enum { W = 20, H = 16 };
+    uint8_t m[W * H];
+    memset(m, 0, sizeof m);
+    /* A ring (hole 3x3) and a separate 2x2 blob. */
+    for (int y = 3; y <= 9; y++)
+        for (int x = 3; x <= 9; x++) m[y * W + x] = !(x >= 5 && x <= 7 && y >= 5 && y <= 7);
+    for (int y = 12; y <= 13; y++)
+        for (int x = 15; x <= 16; x++) m[y * W + x] = 1;
+    ms_mask2d_fill_holes(m, W, H);
+    CHECK(ms_mask2d_count(m, W, H) == 49 + 4);
+    CHECK(ms_mask2d_keep_largest(m, W, H) == MS_OK);
+    CHECK(ms_mask2d_count(m, W, H) == 49);
+    int64_t b[4], x, y;
+    CHECK(ms_mask2d_box(m, W, H, b) && b[0] == 3 && b[1] == 3 && b[2] == 9 && b[3] == 9);
+    CHECK(ms_mask2d_interior_point(m, W, H, &x, &y) && x == 6 && y == 6);
+    /* A hole touching the edge of the slice is not a hole. */
+    memset(m, 0, sizeof m);
+    for (int y = 0; y < H; y++) m[y * W + 4] = 1;
+    ms_mask2d_fill_holes(m, W, H);
+    CHECK(ms_mask2d_count(m, W, H) == H);
+}
+
+/* Two disks through 21 slices. Key slice 5 holds both, key slice 15 only the
+ * left one: between them the forward pass finds both, the backward pass
+ * only the left, so the right disk is 2 there and the left 1. */
+static void test_propagate_labels(void)
+{
+    int64_t dim[3] = {64, 40, 21};
+    ms_volume img, keys, out;
+    ms_volume_alloc(&img, dim, MS_F32, "img");
+    ms_volume_alloc(&keys, dim, MS_U8, "keys");
+    float *v = img.data;
+    uint8_t *k = keys.data;
+    ms_rng rng;
+    ms_rng_seed(&rng, 3, 0);
+    for (int64_t z = 0; z < 21; z++)
+        for (int64_t y = 0; y < 40; y++)
+            for (int64_t x = 0; x < 64; x++) {
+                size_t i = (size_t)((z * 40 + y) * 64 + x);
+                int left = (x - 18) * (x - 18) + (y - 20) * (y - 20) <= 64;
+                int right = (x - 44) * (x - 44) + (y - 20) * (y - 20) <= 64;
+                v[i] = (float)((left || right ? 60.0 : -700.0) + 20 * ms_rng_normal(&rng));
+                if ((z == 5 && (left || right)) || (z == 15 && left)) k[i] = 1;
+            }
+    ms_propagate_opts o = {MS_AXIS_AXIAL, -1, -1, 0, MS_DEVICE_CPU, NULL, NULL};
+    ms_propagate_stats st;
+    CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_OK);
+    const uint8_t *l = out.data;
+    int bad_left = 0, bad_right = 0;
+    for (int64_t z = 0; z < 21; z++) {
+        size_t lc = (size_t)((z * 40 + 20) * 64 + 18), rc = (size_t)((z * 40 + 20) * 64 + 44);
+        bad_left += l[lc] != 1;
+        int want_right = z <= 5 ? 1 : z < 15 ? 2 : 0;
+        bad_right += l[rc] != want_right;
+        if (l[rc] != want_right) fprintf(stderr, "z %lld right %d want %d left %d\n", (long long)z, l[rc], want_right, l[lc]);
+    }
+    CHECK(bad_left == 0);
+    CHECK(bad_right == 0);
+    CHECK(st.nkeys == 2 && st.first == 0 && st.last == 20 && st.single > 0);
+    ms_volume_free(&out);
+    /* With the largest component the right disk (slices 0..14) goes. */
+    o.lcc = 1;
+    CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_OK);
+    l = out.data;
+    CHECK(l[(20 * 64) + 44] == 0 && l[(20 * 64) + 18] == 1 && st.single == 0);
+    ms_volume_free(&out);
+    /* A range that holds no key slice is bad input. */
+    o.lo = 16;
+    o.hi = 20;
+    CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_ERR_INPUT);
+    ms_volume_free(&img);
+    ms_volume_free(&keys);
+}
+
+int main(void)
+{
+    test_maxflow_bruteforce();
+    test_graphcut();
+    test_mask2d();
+    test_propagate_labels();
+    return check_summary();
+}
