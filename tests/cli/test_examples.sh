@@ -32,4 +32,10 @@ make -s -f "$SRC/examples/hearts.mk" -j2 MEDSEG="$MEDSEG" LABELS="$d/labels" OUT
 "$MEDSEG" prepare-npz -q $small -o "$d/one" "$d/labels"
 for f in "$d"/one/*.npz; do cmp "$f" "$d/hm/hearts/$(basename "$f")"; done
 pass=$((pass + 1))
+# segment.sh: a box and clicks give the same lesion volume within 5%.
+sh "$SRC/examples/segment.sh" "$d/seg" > "$d/seg.log"
+b=$(sed -n 's/^box volume_ml: //p' "$d/seg.log") c=$(sed -n 's/^clicks volume_ml: //p' "$d/seg.log")
+[ -n "$b" ] && [ -n "$c" ] && [ "$(echo "$b > 1 && ($b - $c) < 0.05 * $b && ($c - $b) < 0.05 * $b" | bc)" -eq 1 ] ||
+    { echo "FAIL: segment.sh: $(cat "$d/seg.log")"; exit 1; }
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
