@@ -17,6 +17,7 @@ static const command commands[] = {
     {&prepare_npz_spec, cmd_prepare_npz},
     {&propagate_spec, cmd_propagate},
     {&segment_spec, cmd_segment},
+    {&validate_spec, cmd_validate},
 };
 static const size_t n_commands = sizeof commands / sizeof *commands;
 
