@@ -119,14 +119,16 @@ ms_status validate_seg(const validate_opts *o)
     int64_t *labels = NULL;
     int n = 0;
     ms_seg_metrics *m = NULL;
-    double lo, hi;
+    double bad;
     ms_status rc = ms_read_volume(o->pred, NULL, &p, NULL);
     if (!rc) rc = ms_read_volume(o->ref, NULL, &r, NULL);
     if (!rc) rc = ms_grid_check(&p, &r, GRID_TOL, o->pred, o->ref);
+    if (!rc && ms_volume_find_fraction(&p, &bad))
+        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", o->pred, bad);
+    if (!rc && ms_volume_find_fraction(&r, &bad))
+        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", o->ref, bad);
     if (!rc) rc = o->labels ? parse_labels(o->labels, &labels, &n) : ms_labels_present(&p, &r, &labels, &n);
     if (!rc && !o->labels && n == 0) rc = ms_fail(MS_ERR_INPUT, "%s and %s are both empty; name --labels", o->pred, o->ref);
-    if (!rc && (ms_volume_find_fraction(&p, &lo) || ms_volume_find_fraction(&r, &hi)))
-        rc = ms_fail(MS_ERR_INPUT, "label maps must hold whole numbers");
     if (!rc) rc = ms_alloc_array((void **)&m, (size_t)(n ? n : 1), sizeof *m, 1, "metrics");
     for (int i = 0; i < n && !rc; i++) {
         double t0 = ms_now();

@@ -1,0 +1,247 @@
+"""validate seg against an independent NumPy/SciPy implementation of the
+same definitions (written here, sharing no code with medseg):
+
+- overlap: Dice = 2|P&R|/(|P|+|R|), Jaccard = |P&R|/|P|R|;
+- surfels: 2x2x2 voxel cubes that are neither all in nor all out (the dual
+  grid of DeepMind's surface-distance), each weighted by the area of its
+  marching-cubes surface: crossings at edge midpoints, joined on each face
+  (ambiguous faces cut each inside corner off alone), chained into loops,
+  a loop's area = |vector area|;
+- distances: from each surfel to the nearest surfel of the other mask
+  (scipy.ndimage.distance_transform_edt with the voxel spacing);
+- HD = max; HD95 = max of the two directed robust percentiles (first
+  surfel, by distance, whose cumulative area reaches 95%); ASSD = all
+  area-weighted distances of both directions over the total area.
+
+Cases: the LIDC nodule masks and the heart label maps from ../shared/data
+(when present) against deformed copies, and synthetic shapes on
+anisotropic grids. Tolerance 1e-6 mm."""
+import json
+import os
+import sys
+
+from common import Checker, medseg, need, tmpdir
+
+np, nib, _ = need("numpy", "nibabel", "scipy")
+from scipy import ndimage as ndi  # noqa: E402
+
+SHARED = os.environ.get("SHARED_DATA", "../shared/data")
+T = tmpdir()
+C = Checker()
+
+CORNERS = [(c & 1, c >> 1 & 1, c >> 2 & 1) for c in range(8)]
+
+
+def cube_loops(code):
+    """Loops of crossing points (edge midpoints, in voxel units)."""
+    inside = [code >> c & 1 for c in range(8)]
+    adj = {}
+
+    def mid(a, b):
+        return tuple((CORNERS[a][k] + CORNERS[b][k]) / 2 for k in range(3))
+
+    def join(p, q):
+        adj.setdefault(p, []).append(q)
+        adj.setdefault(q, []).append(p)
+
+    for axis in range(3):
+        for side in (0, 1):
+            ring = [c for c in range(8) if CORNERS[c][axis] == side]
+            # order the four corners around the face
+            a, b = [k for k in range(3) if k != axis]
+            ring.sort(key=lambda c: np.arctan2(CORNERS[c][b] - 0.5, CORNERS[c][a] - 0.5))
+            ins = [inside[c] for c in ring]
+            if sum(ins) in (0, 4):
+                continue
+            if sum(ins) == 2 and ins[0] == ins[2]:
+                for i in range(4):
+                    if ins[i]:
+                        join(mid(ring[i], ring[i - 1]), mid(ring[i], ring[(i + 1) % 4]))
+                continue
+            cross = [mid(ring[i], ring[(i + 1) % 4]) for i in range(4) if ins[i] != ins[(i + 1) % 4]]
+            join(cross[0], cross[1])
+    loops, seen = [], set()
+    for start in adj:
+        if start in seen:
+            continue
+        loop, prev, cur = [], None, start
+        while True:
+            seen.add(cur)
+            loop.append(cur)
+            nxt = adj[cur][0] if adj[cur][0] != prev else adj[cur][1]
+            prev, cur = cur, nxt
+            if cur == start:
+                break
+        loops.append(loop)
+    return loops
+
+
+def area_table(spacing):
+    s = np.asarray(spacing, float)
+    table = np.zeros(256)
+    for code in range(256):
+        total = 0.0
+        for loop in cube_loops(code):
+            p = np.array(loop) * s
+            total += 0.5 * np.linalg.norm(np.cross(p, np.roll(p, -1, axis=0)).sum(axis=0))
+        table[code] = total
+    return table
+
+
+def codes(mask):
+    m = np.pad(mask, 1).astype(np.int32)
+    c = np.zeros(tuple(n - 1 for n in m.shape), np.int32)
+    for bit, (dx, dy, dz) in enumerate(CORNERS):
+        c |= m[dx:dx + c.shape[0], dy:dy + c.shape[1], dz:dz + c.shape[2]] << bit
+    return c
+
+
+def directed(code_a, code_b, spacing, table):
+    border_a = (code_a != 0) & (code_a != 255)
+    border_b = (code_b != 0) & (code_b != 255)
+    dist_b = ndi.distance_transform_edt(~border_b, sampling=spacing)
+    return dist_b[border_a], table[code_a[border_a]]
+
+
+def robust(d, a, q):
+    order = np.argsort(d, kind="stable")
+    d, a = d[order], a[order]
+    cum = np.cumsum(a)
+    idx = np.searchsorted(cum / cum[-1], q / 100.0)
+    return d[min(idx, len(d) - 1)]
+
+
+def reference_metrics(p, r, spacing):
+    out = {"dice": 2 * (p & r).sum() / (p.sum() + r.sum()), "jaccard": (p & r).sum() / (p | r).sum()}
+    table = area_table(spacing)
+    cp, cr = codes(p), codes(r)
+    d1, a1 = directed(cp, cr, spacing, table)
+    d2, a2 = directed(cr, cp, spacing, table)
+    out["hd"] = max(d1.max(), d2.max())
+    out["hd95"] = max(robust(d1, a1, 95), robust(d2, a2, 95))
+    out["assd"] = ((d1 * a1).sum() + (d2 * a2).sum()) / (a1.sum() + a2.sum())
+    out["surface_pred_mm2"], out["surface_ref_mm2"] = a1.sum(), a2.sum()
+    return out
+
+
+def compare(name, pred, ref, affine, labels=None):
+    pp, rp = os.path.join(T, name + "_p.nii.gz"), os.path.join(T, name + "_r.nii.gz")
+    nib.save(nib.Nifti1Image(pred.astype(np.int16), affine), pp)
+    nib.save(nib.Nifti1Image(ref.astype(np.int16), affine), rp)
+    args = ["validate", "seg", "--pred", pp, "--ref", rp, "--json"]
+    if labels:
+        args += ["--labels", ",".join(map(str, labels))]
+    got = json.loads(medseg(*args).stdout)
+    spacing = nib.load(pp).header.get_zooms()[:3]
+    spacing = tuple(float(s) for s in spacing)
+    worst = 0.0
+    for entry in got["labels"]:
+        lab = entry["label"]
+        if entry["empty"] != "none":
+            continue
+        want = reference_metrics(pred == lab, ref == lab, spacing)
+        for k, v in want.items():
+            err = abs(entry[k] - v)
+            worst = max(worst, err)
+            C.check(err <= 1e-6, f"{name} label {lab}: {k} {entry[k]} vs {v}")
+    print(f"{name}: {len(got['labels'])} labels, spacing {spacing}, worst difference {worst:.2e}")
+    return got
+
+
+def deform(mask, shift, seed):
+    """A plausible prediction: shifted, eroded here, dilated there."""
+    rng = np.random.default_rng(seed)
+    out = np.roll(mask, shift, axis=(0, 1, 2))
+    lab = out.copy()
+    for v in np.unique(out[out > 0]):
+        m = out == v
+        if rng.random() < 0.5:
+            m2 = ndi.binary_erosion(m)
+        else:
+            m2 = ndi.binary_dilation(m) & (out == 0) | m
+        lab[m] = 0
+        lab[m2] = v
+    return lab
+
+
+def synthetic():
+    x, y, z = np.mgrid[0:40, 0:36, 0:24]
+    ball = ((x - 18) ** 2 + (y - 17) ** 2 + ((z - 11) * 1.8) ** 2) < 120
+    cube = (abs(x - 20) < 9) & (abs(y - 15) < 7) & (abs(z - 12) < 6)
+    aff = np.diag([0.7, 0.9, 2.5, 1.0])
+    compare("ball_vs_cube_aniso", ball.astype(int), cube.astype(int), aff)
+    # Thin, diagonal, ambiguous configurations: a checkerboard fragment.
+    rng = np.random.default_rng(3)
+    noisy = (rng.random((20, 18, 12)) < 0.3).astype(int)
+    noisy2 = (rng.random((20, 18, 12)) < 0.3).astype(int)
+    compare("random_voxels", noisy, noisy2, np.diag([1.3, 0.6, 3.0, 1.0]))
+    # Multi-label with a label only in the reference and a far outlier.
+    a = np.zeros((30, 30, 20), int)
+    b = np.zeros_like(a)
+    a[5:15, 5:15, 3:9] = 1
+    b[6:16, 5:14, 3:10] = 1
+    b[20:25, 20:25, 10:15] = 2
+    a[28, 28, 18] = 1
+    got = compare("multilabel", a, b, np.diag([1.0, 1.0, 1.5, 1.0]))
+    lab2 = [e for e in got["labels"] if e["label"] == 2][0]
+    C.check(lab2["dice"] == 0 and lab2["hd"] is None and lab2["empty"] == "pred",
+            "label missing from the prediction: Dice 0, distances infinite (null), empty=pred")
+    got = json.loads(medseg("validate", "seg", "--pred", os.path.join(T, "multilabel_p.nii.gz"), "--ref",
+                            os.path.join(T, "multilabel_r.nii.gz"), "--labels", "3", "--json").stdout)
+    e = got["labels"][0]
+    C.check(e["dice"] is None and e["empty"] == "both", "label absent from both: Dice NaN (null)")
+
+
+def real():
+    crops = os.path.join(SHARED, "lidc_nodule_crops", "nodule_mask")
+    hearts = os.path.join(SHARED, "heart_labels")
+    if not os.path.isdir(crops):
+        print(f"note: {SHARED} is absent; real masks skipped")
+        return
+    for n in sorted(os.listdir(crops)):
+        img = nib.load(os.path.join(crops, n))
+        m = np.asarray(img.dataobj) > 0
+        compare("lidc_" + n.split(".")[0], deform(m.astype(int), (1, -1, 0), 1), m.astype(int), img.affine)
+    if os.path.isdir(hearts):
+        for n in sorted(os.listdir(hearts))[:1]:
+            if not n.endswith((".nii", ".nii.gz")):
+                continue
+            img = nib.load(os.path.join(hearts, n))
+            m = np.asarray(img.dataobj).astype(int)
+            # Crop to keep the Python side quick.
+            nz = np.argwhere(m > 0)
+            lo, hi = nz.min(0), nz.max(0) + 1
+            m = m[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+            compare("heart_" + n.split(".")[0], deform(m, (2, 0, -1), 2), m, img.affine)
+
+
+def bad_input():
+    a = np.zeros((10, 10, 10), np.int16)
+    a[2:5, 2:5, 2:5] = 1
+    p1, p2, p3 = (os.path.join(T, f"g{i}.nii.gz") for i in range(3))
+    nib.save(nib.Nifti1Image(a, np.eye(4)), p1)
+    nib.save(nib.Nifti1Image(a[:, :, :9], np.eye(4)), p2)
+    shifted = np.eye(4)
+    shifted[0, 3] = 0.5
+    nib.save(nib.Nifti1Image(a, shifted), p3)
+    for other, what in ((p2, "10x10x9"), (p3, "voxel-to-world")):
+        r = medseg("validate", "seg", "--pred", p1, "--ref", other, check=False)
+        C.check(r.returncode == 3 and what in r.stderr, f"grid mismatch ({what}): exit {r.returncode} {r.stderr.strip()}")
+    frac = os.path.join(T, "frac.nii.gz")
+    nib.save(nib.Nifti1Image(a.astype(np.float32) * 0.5, np.eye(4)), frac)
+    r = medseg("validate", "seg", "--pred", frac, "--ref", p1, check=False)
+    C.check(r.returncode == 3 and "whole numbers" in r.stderr, f"fractional labels: {r.stderr.strip()}")
+    r = medseg("validate", "seg", "--pred", p1, "--ref", p1, "--labels", "1,x", check=False)
+    C.check(r.returncode == 2, "--labels 1,x is a usage error")
+    r = medseg("validate", "seg", "--pred", p1, "--ref", p1, "--plot", "x.svg", check=False)
+    C.check(r.returncode == 2, "--plot with seg is a usage error")
+    csv = os.path.join(T, "seg.csv")
+    medseg("validate", "seg", "--pred", p1, "--ref", p1, "--csv", csv)
+    rows = open(csv).read().splitlines()
+    C.check(rows[0].startswith("label,dice,") and rows[1].startswith("1,1,1,0,0,0,"), f"CSV: {rows}")
+
+
+synthetic()
+real()
+bad_input()
+C.done()
