@@ -34,6 +34,7 @@ bench: build
 	@./tests/bench/ops.sh $(BUILD)
 	@./tests/bench/prepare.sh $(BUILD)
 	@/usr/bin/python3 tests/bench/segment_methods.py $(BUILD)/cli/medseg
+	@./tests/bench/validate.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -73,11 +73,15 @@ void validate_print_json(cJSON *doc)
     free(txt);
 }
 
-const char *validate_num(double v, char buf[32])
+static const char *format(double v, char buf[32], const char *fmt)
 {
     if (v != v) return "nan";
     if (v > 1e308) return "inf";
     if (v < -1e308) return "-inf";
-    snprintf(buf, 32, "%.10g", v);
+    snprintf(buf, 32, fmt, v);
     return buf;
 }
+
+const char *validate_num(double v, char buf[32]) { return format(v, buf, "%.10g"); }
+
+const char *validate_short(double v, char buf[32]) { return format(v, buf, "%.4f"); }

@@ -20,5 +20,7 @@ ms_status validate_classify(const validate_opts *o);
 void validate_print_json(cJSON *doc);
 /* NaN -> "nan", infinities -> "inf"/"-inf", else %.10g, for tables and CSV. */
 const char *validate_num(double v, char buf[32]);
+/* The same with four decimals, for tables people read. */
+const char *validate_short(double v, char buf[32]);
 
 #endif

@@ -48,18 +48,18 @@ static cJSON *classify_json(const ms_binary_input *in, const ms_roc *r)
 static void print_point(const char *name, const ms_confusion *c)
 {
     char b[8][32];
-    printf("%-10s %10s %5lld %5lld %5lld %5lld %8s %8s %8s %8s %8s\n", name, validate_num(c->threshold, b[0]),
-           (long long)c->tp, (long long)c->fp, (long long)c->tn, (long long)c->fn, validate_num(c->sensitivity, b[1]),
-           validate_num(c->specificity, b[2]), validate_num(c->ppv, b[3]), validate_num(c->npv, b[4]),
-           validate_num(c->kappa, b[5]));
+    printf("%-10s %10s %5lld %5lld %5lld %5lld %8s %8s %8s %8s %8s\n", name, validate_short(c->threshold, b[0]),
+           (long long)c->tp, (long long)c->fp, (long long)c->tn, (long long)c->fn, validate_short(c->sensitivity, b[1]),
+           validate_short(c->specificity, b[2]), validate_short(c->ppv, b[3]), validate_short(c->npv, b[4]),
+           validate_short(c->kappa, b[5]));
 }
 
 static void print_table(const ms_binary_input *in, const ms_roc *r)
 {
     char a[32], b[32], c[32], d[32];
     printf("cases %lld (%lld positive, %lld negative)\nAUC %s (95%% CI %s - %s, DeLong)  Brier %s\n",
-           (long long)in->n, (long long)r->npos, (long long)r->nneg, validate_num(r->auc, a),
-           validate_num(r->auc_lo, b), validate_num(r->auc_hi, c), validate_num(r->brier, d));
+           (long long)in->n, (long long)r->npos, (long long)r->nneg, validate_short(r->auc, a),
+           validate_short(r->auc_lo, b), validate_short(r->auc_hi, c), validate_short(r->brier, d));
     printf("%-10s %10s %5s %5s %5s %5s %8s %8s %8s %8s %8s\n", "point", "threshold", "TP", "FP", "TN", "FN", "sens",
            "spec", "PPV", "NPV", "kappa");
     print_point("threshold", &r->at_threshold);

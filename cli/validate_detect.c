@@ -103,17 +103,17 @@ static void print_table(const ms_detect_input *in, const ms_detect_match *m, con
            (long long)m->ignored_excluded, (long long)m->dropped_over_cap);
     printf("%12s %12s %20s\n", "FPs/scan", "sensitivity", ci ? "95% CI" : "");
     for (int k = 0; k < MS_FROC_POINTS; k++) {
-        printf("%12g %12s", ms_froc_fps[k], validate_num(f->sens_at[k], a));
-        if (ci) printf("    %s - %s", validate_num(ci->sens_lo[k], b), validate_num(ci->sens_hi[k], c));
+        printf("%12g %12s", ms_froc_fps[k], validate_short(f->sens_at[k], a));
+        if (ci) printf("    %s - %s", validate_short(ci->sens_lo[k], b), validate_short(ci->sens_hi[k], c));
         printf("\n");
     }
-    printf("CPM %s", validate_num(f->cpm, a));
-    if (ci) printf(" (95%% CI %s - %s)", validate_num(ci->cpm_lo, b), validate_num(ci->cpm_hi, c));
+    printf("CPM %s", validate_short(f->cpm, a));
+    if (ci) printf(" (95%% CI %s - %s)", validate_short(ci->cpm_lo, b), validate_short(ci->cpm_hi, c));
     printf("\n%12s %8s %8s %8s\n", "diameter_mm", "nodules", "hit", "CPM");
     for (int s = 0; s < NSTRATA; s++)
         if (present[s])
             printf("%12s %8lld %8lld %8s\n", strata[s].name, (long long)sf[s].nodules, (long long)sf[s].detected,
-                   validate_num(sf[s].cpm, a));
+                   validate_short(sf[s].cpm, a));
 }
 
 static ms_status write_csv(const char *path, const ms_froc *f, const ms_froc_ci *ci)

@@ -68,11 +68,12 @@ static const char *csv_header = "label,dice,jaccard,hd_mm,hd95_mm,assd_mm,volume
 
 static void row_out(FILE *fp, const ms_seg_metrics *m, const char *sep, int width)
 {
+    const char *(*fmt)(double, char[32]) = width ? validate_short : validate_num;
     char b[9][32];
     double v[9] = {m->dice, m->jaccard, m->hd, m->hd95, m->assd, m->vol_ref_ml, m->vol_pred_ml,
                    m->vol_pred_ml - m->vol_ref_ml};
     fprintf(fp, "%*lld", width ? 5 : 0, (long long)m->label);
-    for (int k = 0; k < 8; k++) fprintf(fp, "%s%*s", sep, width, validate_num(v[k], b[k]));
+    for (int k = 0; k < 8; k++) fprintf(fp, "%s%*s", sep, width, fmt(v[k], b[k]));
     fprintf(fp, "%s%*s\n", sep, width ? 6 : 0, empty_kind(m));
 }
 

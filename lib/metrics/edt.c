@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "medseg/log.h"
 #include "medseg/metrics.h"
 #include "medseg/threads.h"
 
@@ -58,26 +59,25 @@ static void first_pass(void *ctx, size_t b, size_t e)
     }
 }
 
-/* One line: g holds the input, v and z (n + 1 entries) the envelope's
- * parabola roots and boundaries, out the result. */
-static void envelope(const double *g, int64_t n, double s2, int64_t *v, double *z, double *out)
+/* One line: g holds the input, h scratch (n), v the envelope's parabola
+ * roots and zn/zd (n entries each) the boundaries between them as
+ * fractions zn/zd with zd > 0, so that no test needs a division. */
+static void envelope(const double *g, int64_t n, double s2, int64_t *v, double *zn, double *zd, double *h,
+                     double *out)
 {
     int64_t k = -1;
+    double two_s2 = 2 * s2;
     for (int64_t q = 0; q < n; q++) {
         if (isinf(g[q])) continue;
-        double fq = g[q] + s2 * (double)q * (double)q, x = 0;
-        if (k >= 0) {
-            for (;;) {
-                double fv = g[v[k]] + s2 * (double)v[k] * (double)v[k];
-                x = (fq - fv) / (2 * s2 * (double)(q - v[k]));
-                if (x > z[k]) break;
-                k--;   /* never below 0: z[0] is -inf */
-            }
-        }
+        h[q] = g[q] + s2 * (double)q * (double)q;
+        /* Pop parabolas hidden by q: their left boundary lies right of q's. */
+        while (k > 0 && (h[q] - h[v[k]]) * zd[k] <= zn[k] * two_s2 * (double)(q - v[k])) k--;
         k++;
         v[k] = q;
-        z[k] = k ? x : -INFINITY;
-        z[k + 1] = INFINITY;
+        if (k) {
+            zn[k] = h[q] - h[v[k - 1]];
+            zd[k] = two_s2 * (double)(q - v[k - 1]);
+        }
     }
     if (k < 0) {
         for (int64_t p = 0; p < n; p++) out[p] = INFINITY;
@@ -85,17 +85,22 @@ static void envelope(const double *g, int64_t n, double s2, int64_t *v, double *
     }
     int64_t j = 0;
     for (int64_t p = 0; p < n; p++) {
-        while (z[j + 1] < (double)p) j++;
+        while (j < k && zn[j + 1] < (double)p * zd[j + 1]) j++;
         double dq = (double)(p - v[j]);
         out[p] = g[v[j]] + s2 * dq * dq;
     }
 }
 
+/* Lines along y or z are strided in memory; handled in groups of up to
+ * GROUP neighbours in x, so each row read or written is one cache line. */
+#define GROUP 8
+
 static void later_pass(void *ctx, size_t b, size_t e)
 {
     edt_pass *p = ctx;
-    int64_t n = p->dim[p->axis];
-    double *g = malloc(((size_t)n * 3 + 1) * sizeof *g);
+    int64_t n = p->dim[p->axis], nx = p->dim[0], groups_per_row = (nx + GROUP - 1) / GROUP;
+    int64_t stride = p->axis == 1 ? nx : nx * p->dim[1];
+    double *g = malloc((size_t)n * (GROUP + 4) * sizeof *g);
     int64_t *v = malloc((size_t)n * sizeof *v);
     if (!g || !v) {
         p->rc = ms_fail(MS_ERR_NOMEM, "distance transform: out of memory");
@@ -103,29 +108,83 @@ static void later_pass(void *ctx, size_t b, size_t e)
         free(v);
         return;
     }
-    double *z = g + n, *out = g + 2 * n + 1;
-    for (size_t l = b; l < e; l++) {
-        int64_t st, sd, len;
-        line_at(p, l, &st, &sd, &len);
-        double *d = p->d2 + st;
-        for (int64_t i = 0; i < len; i++) g[i] = d[i * sd];
-        envelope(g, len, p->s * p->s, v, z, out);
-        for (int64_t i = 0; i < len; i++) d[i * sd] = out[i];
+    double *zn = g + n * GROUP, *zd = zn + n, *out = zd + n, *h = out + n;
+    for (size_t grp = b; grp < e; grp++) {
+        int64_t plane = (int64_t)grp / groups_per_row, x0 = (int64_t)grp % groups_per_row * GROUP;
+        int64_t w = nx - x0 < GROUP ? nx - x0 : GROUP;
+        /* axis 1: plane is z, lines run along y; axis 2: plane is y, along z. */
+        double *base = p->d2 + (p->axis == 1 ? plane * nx * p->dim[1] : plane * nx) + x0;
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t k = 0; k < w; k++) g[k * n + i] = base[i * stride + k];
+        for (int64_t k = 0; k < w; k++) {
+            envelope(g + k * n, n, p->s * p->s, v, zn, zd, h, out);
+            memcpy(g + k * n, out, (size_t)n * sizeof *out);
+        }
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t k = 0; k < w; k++) base[i * stride + k] = g[k * n + i];
     }
     free(g);
     free(v);
 }
 
-ms_status ms_edt_squared(const uint8_t *feature, const int64_t dim[3], const double s[3], double *d2)
+/* The last pass at query voxels only: along each z column, the minimum of
+ * g(z') + (s (z - z'))^2 searched outward from z until the parabola term
+ * alone reaches the best value so far. Queries sit on a surface and lie
+ * near features, so a few steps usually settle them; the result equals the
+ * envelope's. Results are written after the column is read. */
+typedef struct query_pass {
+    double *d2;
+    const uint8_t *query;
+    int64_t dim[3];
+    double s2;
+} query_pass;
+
+static void query_columns(void *ctx, size_t b, size_t e)
+{
+    query_pass *q = ctx;
+    int64_t n = q->dim[2], plane = q->dim[0] * q->dim[1];
+    double found[64];
+    int64_t where[64];
+    for (size_t col = b; col < e; col++) {
+        double *d = q->d2 + col;
+        const uint8_t *qm = q->query + col;
+        int m = 0;
+        for (int64_t z = 0; z < n; z++) {
+            if (!qm[z * plane]) continue;
+            double best = d[z * plane];
+            for (int64_t k = 1; k < n; k++) {
+                double t = q->s2 * (double)k * (double)k;
+                if (t >= best || (z - k < 0 && z + k >= n)) break;
+                if (z - k >= 0 && d[(z - k) * plane] + t < best) best = d[(z - k) * plane] + t;
+                if (z + k < n && d[(z + k) * plane] + t < best) best = d[(z + k) * plane] + t;
+            }
+            if (m == 64) {   /* flush: those values are no longer read */
+                for (int i = 0; i < m; i++) d[where[i] * plane] = found[i];
+                m = 0;
+            }
+            found[m] = best;
+            where[m++] = z;
+        }
+        for (int i = 0; i < m; i++) d[where[i] * plane] = found[i];
+    }
+}
+
+ms_status ms_edt_squared(const uint8_t *feature, const int64_t dim[3], const double s[3], const uint8_t *query,
+                         double *d2)
 {
     edt_pass p = {feature, d2, {dim[0], dim[1], dim[2]}, s[0], 0, MS_OK};
     size_t lines = (size_t)(dim[1] * dim[2]);
-    ms_parallel_for_n(lines, 64, 0, first_pass, &p);
+    ms_parallel_for(lines, 64, first_pass, &p);
     for (int a = 1; a < 3 && !p.rc; a++) {
         p.axis = a;
         p.s = s[a];
-        lines = (size_t)(dim[0] * dim[1] * dim[2] / dim[a]);
-        ms_parallel_for_n(lines, 64, 0, later_pass, &p);
+        if (a == 2 && query) {
+            query_pass q = {d2, query, {dim[0], dim[1], dim[2]}, s[2] * s[2]};
+            ms_parallel_for((size_t)(dim[0] * dim[1]), 256, query_columns, &q);
+            break;
+        }
+        size_t planes = (size_t)(a == 1 ? dim[2] : dim[1]), per_row = (size_t)((dim[0] + GROUP - 1) / GROUP);
+        ms_parallel_for(planes * per_row, 8, later_pass, &p);
     }
     return p.rc;
 }

@@ -232,7 +232,7 @@ static ms_status run_bootstrap(boot *b, int resamples, int ncols, ms_froc_ci *ci
 {
     ms_status rc = ms_alloc_array((void **)&b->res, (size_t)resamples, (size_t)ncols * sizeof *b->res, 0, "bootstrap");
     if (rc) return rc;
-    ms_parallel_for_n((size_t)resamples, 8, 0, resample_range, b);
+    ms_parallel_for((size_t)resamples, 8, resample_range, b);
     if (b->rc) { free(b->res); return b->rc; }
     /* The CPM column: mean of the seven points, per resample. */
     for (int r = 0; r < resamples; r++) {

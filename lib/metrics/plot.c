@@ -123,7 +123,8 @@ ms_status ms_plot_froc(const char *path, const ms_froc *f, const ms_froc_ci *ci,
     }
     fprintf(c.fp, "\"/>\n");
     for (int k = 0; k < MS_FROC_POINTS; k++) marker(&c, ms_froc_fps[k], f->sens_at[k], "#d62728", NULL);
-    fprintf(c.fp, "<text x=\"%.2f\" y=\"%.2f\">CPM %.3f", c.x0 + 10, c.y0 + 20, f->cpm);
+    fprintf(c.fp, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">CPM %.3f", c.x0 + c.w - 10, c.y0 + c.h - 12,
+            f->cpm);
     if (ci) fprintf(c.fp, " (95%% CI %.3f-%.3f)", ci->cpm_lo, ci->cpm_hi);
     fprintf(c.fp, "; %lld of %lld nodules found</text>\n", (long long)f->detected, (long long)f->nodules);
     return finish(&t, &c);

@@ -38,4 +38,9 @@ b=$(sed -n 's/^box volume_ml: //p' "$d/seg.log") c=$(sed -n 's/^clicks volume_ml
 [ -n "$b" ] && [ -n "$c" ] && [ "$(echo "$b > 1 && ($b - $c) < 0.05 * $b && ($c - $b) < 0.05 * $b" | bc)" -eq 1 ] ||
     { echo "FAIL: segment.sh: $(cat "$d/seg.log")"; exit 1; }
 pass=$((pass + 1))
+# froc.mk: phantoms -> jittered detections -> validate detect: a CPM and a plot.
+make -s -f "$SRC/examples/froc.mk" -j2 MEDSEG="$MEDSEG" OUT="$d/froc" SEEDS="1 2 3" > "$d/froc.log"
+grep -Eq '^CPM 0\.[0-9]+|^CPM 1' "$d/froc.log" || { echo "FAIL: froc.mk: $(cat "$d/froc.log")"; exit 1; }
+grep -q '<polyline' "$d/froc/froc.svg" || { echo "FAIL: froc.mk wrote no plot"; exit 1; }
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"

@@ -44,8 +44,11 @@ void ms_surfel_areas(const double s[3], double area[256]);
 /* Squared Euclidean distance transform of a feature mask on an nx*ny*nz
  * grid with spacing s: d2[i] = squared distance (mm^2) from voxel i to
  * the nearest feature voxel, INFINITY when there is none. Exact (separable
- * lower envelopes of parabolas); parallel over lines. */
-ms_status ms_edt_squared(const uint8_t *feature, const int64_t dim[3], const double s[3], double *d2);
+ * lower envelopes of parabolas); parallel over lines. With a query mask
+ * only voxels where it is set are guaranteed final (the last pass then
+ * searches outward from each query instead of sweeping every column). */
+ms_status ms_edt_squared(const uint8_t *feature, const int64_t dim[3], const double s[3], const uint8_t *query,
+                         double *d2);
 
 /* Distance-weighted summaries of surfel sets: for n surfels with distance
  * d[i] (mm) to the other surface and area a[i]. */
