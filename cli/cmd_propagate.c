@@ -154,7 +154,7 @@ static ms_status run(const char *in, int blank)
     ms_status rc = check_usage(&a);
     if (!rc) rc = ms_device_resolve(g_common.device, &dev);
     seg_method m = {0};
-    if (!rc) rc = seg_method_open(&m, model, window, dev);
+    if (!rc) rc = seg_method_open(&m, model, window, dev, strcmp(g_common.device, "cuda") == 0);
     ms_volume img = {0};
     if (!rc) rc = ms_read_volume(in, NULL, &img, NULL);
     if (!rc) {

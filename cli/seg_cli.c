@@ -42,7 +42,7 @@ ms_status seg_parse_prompt(const char *box, const opt_list *points, ms_prompt *p
     return MS_OK;
 }
 
-ms_status seg_method_open(seg_method *m, const char *model, const char *window, ms_device dev)
+ms_status seg_method_open(seg_method *m, const char *model, const char *window, ms_device dev, int explicit_cuda)
 {
     memset(m, 0, sizeof *m);
     m->fn = ms_graphcut_segment;
@@ -58,6 +58,12 @@ ms_status seg_method_open(seg_method *m, const char *model, const char *window, 
     }
     if (!model) return MS_OK;
     ms_status rc = ms_model_load(model, "segment-2d", dev, &m->model);
+    /* --device auto picks CUDA for medseg's kernels; a CPU-only LibTorch
+     * then runs the model on the CPU. Only an explicit cuda insists. */
+    if (rc == MS_ERR_NODEVICE && !explicit_cuda) {
+        ms_info("%s; running the model on the CPU", ms_last_error());
+        rc = ms_model_load(model, "segment-2d", MS_DEVICE_CPU, &m->model);
+    }
     if (rc) return rc;
     if (m->has_window) ms_model_set_window(m->model, m->window[0], m->window[1]);
     m->fn = ms_model_segment;

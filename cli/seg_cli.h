@@ -19,8 +19,9 @@ typedef struct seg_method {
 
 /* --box and repeated --point into *p (usage errors as MS_ERR_USAGE). */
 ms_status seg_parse_prompt(const char *box, const opt_list *points, ms_prompt *p);
-/* --model and --window into a method; the model is loaded and checked. */
-ms_status seg_method_open(seg_method *m, const char *model, const char *window, ms_device dev);
+/* --model and --window into a method; the model is loaded and checked.
+ * explicit_cuda: the user said --device cuda (no CPU fallback). */
+ms_status seg_method_open(seg_method *m, const char *model, const char *window, ms_device dev, int explicit_cuda);
 void seg_method_close(seg_method *m);
 /* Reads slice k and applies the classical method's window. */
 ms_status seg_slice(const seg_method *m, const ms_volume *img, ms_axis a, int64_t k, ms_slice *s);

@@ -2,6 +2,7 @@
 // turning every C++ exception into a status and one message. It is opened
 // with dlopen only when a model is asked for (torch_loader.c), so commands
 // that never touch a model do not pay LibTorch's start-up.
+#include <torch/cuda.h>
 #include <torch/script.h>
 
 #include <cstring>
@@ -27,6 +28,11 @@ extern "C" ms_status ms_torchp_load(const char *path, int cuda, ms_torch **out)
     *out = nullptr;
     ms_torch *m = new (std::nothrow) ms_torch;
     if (!m) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    if (cuda && !torch::cuda::is_available()) {
+        delete m;
+        return ms_fail(MS_ERR_NODEVICE, "%s: this LibTorch has no usable CUDA device (Debian's libtorch is CPU-only)",
+                       path);
+    }
     try {
         if (cuda) m->device = torch::Device(torch::kCUDA);
         m->module = torch::jit::load(path, m->device);
