@@ -53,12 +53,28 @@ static void row_free(ms_csv_row *r)
 }
 
 /* A small state machine over characters: in or out of quotes. */
+/* Spreadsheets often start UTF-8 CSVs with a byte-order mark; skip it so
+ * the first header name still matches. */
+static void skip_bom(FILE *fp)
+{
+    int a = fgetc(fp);
+    if (a != 0xEF) {
+        if (a != EOF) ungetc(a, fp);
+        return;
+    }
+    int b = fgetc(fp), c = fgetc(fp);
+    if (b == 0xBB && c == 0xBF) return;
+    /* Not a mark after all (0xEF can open another character): start over. */
+    fseek(fp, 0, SEEK_SET);
+}
+
 static ms_status parse(FILE *fp, const char *path, ms_csv *out)
 {
     strbuf f = {0};
     ms_csv_row r = {0};
     int line = 1, quoted = 0, after_quote = 0, row_has_data = 0, ch, ok = 1;
     r.line = 1;
+    skip_bom(fp);
     while (ok && (ch = fgetc(fp)) != EOF) {
         if (quoted) {
             if (ch == '"') {

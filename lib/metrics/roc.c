@@ -85,9 +85,10 @@ static ms_status delong(const ms_binary_input *in, ms_roc *r)
         else v01[b] = 1.0 - (tz[i] - ty[b]) / (double)m, b++;
     }
     r->auc_var = variance(v10, m) / (double)m + variance(v01, k) / (double)k;
+    /* One positive or one negative case leaves the variance undefined. */
     double se = sqrt(r->auc_var);
-    r->auc_lo = fmax(0.0, r->auc - Z975 * se);
-    r->auc_hi = fmin(1.0, r->auc + Z975 * se);
+    r->auc_lo = isnan(se) ? NAN : fmax(0.0, r->auc - Z975 * se);
+    r->auc_hi = isnan(se) ? NAN : fmin(1.0, r->auc + Z975 * se);
     free(buf);
     return MS_OK;
 }

@@ -194,6 +194,11 @@ def bad_input():
         p = write(name, header, rows)
         r = medseg("validate", "detect", "--pred", p, "--ref", a, check=False)
         C.check(r.returncode == 3 and want in r.stderr, f"{name}: exit {r.returncode}, {r.stderr.strip()}")
+    bom = os.path.join(T, "bom.csv")
+    with open(bom, "wb") as f:
+        f.write(b"\xef\xbb\xbfseriesuid,coordX,coordY,coordZ,probability\r\nA,0,0,1,0.5\r\n")
+    r = json.loads(medseg("validate", "detect", "--pred", bom, "--ref", a, "--json", "--bootstrap", "0").stdout)
+    C.check(r["detected"] == 1, "a CSV with a byte-order mark and CRLF lines is read")
     c = write("unk.csv", "seriesuid,coordX,coordY,coordZ,probability", [("Z", 0, 0, 0, 0.5)])
     lst = os.path.join(T, "list.txt")
     open(lst, "w").write("A\n")

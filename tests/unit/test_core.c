@@ -127,6 +127,18 @@ static void test_csv(const char *dir)
     fclose(fp);
     CHECK(ms_csv_read(path, &c) == MS_ERR_INPUT);
     CHECK(strstr(ms_last_error(), ":2:") != NULL);
+    /* A UTF-8 byte-order mark is not part of the first header name; a
+     * leading 0xEF that is not one stays. */
+    fp = fopen(path, "w");
+    fputs("\xef\xbb\xbfid,x\n7,8\n", fp);
+    fclose(fp);
+    CHECK(ms_csv_read(path, &c) == MS_OK && ms_csv_column(&c, "id") == 0 && c.n == 2);
+    ms_csv_free(&c);
+    fp = fopen(path, "w");
+    fputs("\xef\xbc\xa1,x\n", fp);
+    fclose(fp);
+    CHECK(ms_csv_read(path, &c) == MS_OK && c.n == 1 && strcmp(c.row[0].field[0], "\xef\xbc\xa1") == 0);
+    ms_csv_free(&c);
 }
 
 static void test_uid(void)
