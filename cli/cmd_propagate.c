@@ -147,23 +147,18 @@ static ms_status check_usage(ms_axis *a)
     return MS_OK;
 }
 
+static ms_status propagate_step(void *ctx, const char *in, const ms_volume *img, const seg_method *m, ms_device dev)
+{
+    return propagate_image(in, img, *(const ms_axis *)ctx, m, dev);
+}
+
 static ms_status run(const char *in, int blank)
 {
     ms_axis a;
-    ms_device dev;
     ms_status rc = check_usage(&a);
-    if (!rc) rc = ms_device_resolve(g_common.device, &dev);
-    seg_method m = {0};
-    if (!rc) rc = seg_method_open(&m, model, window, dev, strcmp(g_common.device, "cuda") == 0);
-    ms_volume img = {0};
-    if (!rc) rc = ms_read_volume(in, NULL, &img, NULL);
-    if (!rc) {
-        rc = propagate_image(in, &img, a, &m, dev);
-        if (rc == MS_ERR_INPUT && blank) rc = seg_write_blank(&img, output, json_path, "propagate");
-    }
-    ms_volume_free(&img);
-    seg_method_close(&m);
-    return rc;
+    if (rc) return rc;
+    seg_run_opts o = {"propagate", model, window, output, json_path, blank};
+    return seg_run(in, &o, propagate_step, &a);
 }
 
 int cmd_propagate(int argc, char **argv)

@@ -100,25 +100,20 @@ static ms_status segment_image(const char *in, const ms_volume *img, ms_axis a, 
     return rc;
 }
 
+static ms_status segment_step(void *ctx, const char *in, const ms_volume *img, const seg_method *m, ms_device dev)
+{
+    (void)dev;
+    return segment_image(in, img, *(const ms_axis *)ctx, m);
+}
+
 static ms_status run(const char *in, int blank)
 {
     ms_axis a;
     if (!output) return ms_fail(MS_ERR_USAGE, "-o MASK is required");
     if (!ms_axis_parse(axis_name, &a)) return ms_fail(MS_ERR_USAGE, "--axis must be axial, coronal or sagittal");
     if (label < 1 || label > 255) return ms_fail(MS_ERR_USAGE, "--label must be 1..255");
-    ms_device dev;
-    ms_status rc = ms_device_resolve(g_common.device, &dev);
-    seg_method m = {0};
-    if (!rc) rc = seg_method_open(&m, model, window, dev, strcmp(g_common.device, "cuda") == 0);
-    ms_volume img = {0};
-    if (!rc) rc = ms_read_volume(in, NULL, &img, NULL);
-    if (!rc) {
-        rc = segment_image(in, &img, a, &m);
-        if (rc == MS_ERR_INPUT && blank) rc = seg_write_blank(&img, output, json_path, "segment");
-    }
-    ms_volume_free(&img);
-    seg_method_close(&m);
-    return rc;
+    seg_run_opts o = {"segment", model, window, output, json_path, blank};
+    return seg_run(in, &o, segment_step, &a);
 }
 
 int cmd_segment(int argc, char **argv)

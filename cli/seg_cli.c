@@ -117,6 +117,23 @@ ms_status seg_write_blank(const ms_volume *img, const char *out, const char *jso
     return rc;
 }
 
+ms_status seg_run(const char *in, const seg_run_opts *o, seg_image_fn fn, void *ctx)
+{
+    ms_device dev;
+    seg_method m = {0};
+    ms_volume img = {0};
+    ms_status rc = ms_device_resolve(g_common.device, &dev);
+    if (!rc) rc = seg_method_open(&m, o->model, o->window, dev, strcmp(g_common.device, "cuda") == 0);
+    if (!rc) rc = ms_read_volume(in, NULL, &img, NULL);
+    if (!rc) {
+        rc = fn(ctx, in, &img, &m, dev);
+        if (rc == MS_ERR_INPUT && o->blank) rc = seg_write_blank(&img, o->output, o->json, o->command);
+    }
+    ms_volume_free(&img);
+    seg_method_close(&m);
+    return rc;
+}
+
 int seg_on_error_mode(const char *s)
 {
     if (!s || strcmp(s, "fail") == 0) return 0;

@@ -30,6 +30,18 @@ ms_status seg_write_json(const char *path, cJSON *o);
 /* --on-error blank: an empty mask with the image's geometry and a report
  * with the error, so callers that always need a file get one. */
 ms_status seg_write_blank(const ms_volume *img, const char *out, const char *json, const char *command);
+/* What segment and propagate do once the image is read and the method
+ * open; MS_ERR_INPUT from it becomes a blank output under --on-error blank. */
+typedef ms_status (*seg_image_fn)(void *ctx, const char *in, const ms_volume *img, const seg_method *m,
+                                  ms_device dev);
+
+typedef struct seg_run_opts {
+    const char *command, *model, *window, *output, *json;
+    int blank;
+} seg_run_opts;
+
+/* Resolves --device, opens the method, reads IMAGE, runs fn, cleans up. */
+ms_status seg_run(const char *in, const seg_run_opts *o, seg_image_fn fn, void *ctx);
 /* Parses --on-error; returns 1 for blank, 0 for fail, -1 if unknown. */
 int seg_on_error_mode(const char *s);
 

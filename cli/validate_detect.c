@@ -14,18 +14,18 @@
 typedef struct stratum {
     const char *name;
     double lo, hi;
-    int hi_inclusive;
+    int lo_open, hi_closed;
 } stratum;
 
 static const stratum strata[] = {
-    {"<3", -INFINITY, 3, 0}, {"3-6", 3, 6, 0}, {"6-10", 6, 10, 0}, {"10-30", 10, 30, 1}, {">30", 30, INFINITY, 0},
+    {"<3", -INFINITY, 3, 0, 0}, {"3-6", 3, 6, 0, 0}, {"6-10", 6, 10, 0, 0}, {"10-30", 10, 30, 0, 1},
+    {">30", 30, INFINITY, 1, 0},
 };
 #define NSTRATA 5
 
 static int in_stratum(const stratum *s, double d)
 {
-    int above = s->lo == 30 ? d > s->lo : d >= s->lo;
-    return above && (d < s->hi || (s->hi_inclusive && d == s->hi));
+    return (s->lo_open ? d > s->lo : d >= s->lo) && (s->hi_closed ? d <= s->hi : d < s->hi);
 }
 
 static cJSON *points_json(const double *v)

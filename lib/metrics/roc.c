@@ -200,7 +200,9 @@ ms_status ms_roc_band(const ms_binary_input *in, int resamples, uint64_t seed, c
 {
     ms_binary_input b = {in->n, NULL, NULL, NULL};
     double *vals = NULL;
+    scored *t = NULL;
     ms_status rc = ms_alloc_array((void **)&b.score, (size_t)in->n, sizeof *b.score, 0, "ROC band");
+    if (!rc) rc = ms_alloc_array((void **)&t, (size_t)in->n, sizeof *t, 0, "ROC band");
     if (!rc) rc = ms_alloc_array((void **)&b.label, (size_t)in->n, 1, 0, "ROC band");
     if (!rc) rc = ms_alloc_array((void **)&vals, (size_t)resamples, (size_t)ngrid * sizeof *vals, 0, "ROC band");
     int kept = 0;
@@ -213,14 +215,12 @@ ms_status ms_roc_band(const ms_binary_input *in, int resamples, uint64_t seed, c
             b.label[i] = in->label[k];
         }
         ms_roc r;
-        scored *t = malloc((size_t)in->n * sizeof *t);
         memset(&r, 0, sizeof r);
         for (int64_t i = 0; i < in->n; i++) b.label[i] ? r.npos++ : r.nneg++;
-        if (t && r.npos && r.nneg && curve(&b, &r, t) == MS_OK) {
+        if (r.npos && r.nneg && curve(&b, &r, t) == MS_OK) {
             for (int k = 0; k < ngrid; k++) vals[(size_t)k * (size_t)resamples + (size_t)kept] = tpr_at(&r, grid[k]);
             kept++;
         }
-        free(t);
         ms_roc_free(&r);
     }
     for (int k = 0; k < ngrid && !rc; k++) {
@@ -228,6 +228,7 @@ ms_status ms_roc_band(const ms_binary_input *in, int resamples, uint64_t seed, c
         hi[k] = pct(vals + (size_t)k * (size_t)resamples, kept, 97.5);
     }
     free(vals);
+    free(t);
     free(b.score);
     free(b.label);
     return rc;

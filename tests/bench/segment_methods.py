@@ -21,6 +21,9 @@ import numpy as np
 import nibabel as nib
 from scipy import ndimage as ndi
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "oracle"))
+from seg_protocol import dice, protocol_box  # noqa: E402
+
 MEDSEG = sys.argv[1]
 T = sys.argv[2] if len(sys.argv) > 2 else tempfile.mkdtemp()
 os.makedirs(T, exist_ok=True)
@@ -29,20 +32,6 @@ SHARED = os.environ.get("SHARED_DATA", os.path.join(os.path.dirname(__file__), "
 
 def run(*a):
     subprocess.run([MEDSEG, *map(str, a)], check=True)
-
-
-def dice(a, b):
-    return 2.0 * (a & b).sum() / max(1, a.sum() + b.sum())
-
-
-def protocol(ref):
-    zs = np.where(ref.any((0, 1)))[0]
-    k = int(zs[len(zs) // 2])
-    xs, ys = np.where(ref[:, :, k])
-    x1, x2, y1, y2 = xs.min(), xs.max(), ys.min(), ys.max()
-    ex, ey = int(np.ceil(0.05 * (x2 - x1 + 1))), int(np.ceil(0.05 * (y2 - y1 + 1)))
-    w, h = ref.shape[:2]
-    return k, (max(0, x1 - ex), max(0, y1 - ey), min(w - 1, x2 + ex), min(h - 1, y2 + ey))
 
 
 def largest(m):
@@ -101,7 +90,7 @@ def main():
     for name, img_path, ref_path in cases():
         img = np.asarray(nib.load(img_path).dataobj, dtype=np.float32)
         ref = np.asarray(nib.load(ref_path).dataobj) > 0
-        k, box = protocol(ref)
+        k, box = protocol_box(ref)
         out = os.path.join(T, "gc.nii.gz")
         t0 = time.time()
         run("segment", img_path, "-o", out, "--slice", k, "--box", ",".join(map(str, box)), "-q")

@@ -14,6 +14,7 @@ from common import Checker, medseg, need, tmpdir
 
 np, nib, ndi = need("numpy", "nibabel", "scipy.ndimage")
 ndi = sys.modules["scipy.ndimage"]
+from seg_protocol import dice, protocol_box  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.environ.get("SHARED_DATA", "../shared/data")
@@ -23,21 +24,6 @@ C = Checker()
 
 def load(p):
     return np.asarray(nib.load(p).dataobj)
-
-
-def dice(a, b):
-    a, b = a > 0, b > 0
-    return 2.0 * (a & b).sum() / (a.sum() + b.sum())
-
-
-def protocol_box(ref):
-    zs = np.where(ref.any((0, 1)))[0]
-    k = int(zs[len(zs) // 2])
-    xs, ys = np.where(ref[:, :, k])
-    x1, x2, y1, y2 = xs.min(), xs.max(), ys.min(), ys.max()
-    ex, ey = int(np.ceil(0.05 * (x2 - x1 + 1))), int(np.ceil(0.05 * (y2 - y1 + 1)))
-    w, h = ref.shape[:2]
-    return k, [max(0, x1 - ex), max(0, y1 - ey), min(w - 1, x2 + ex), min(h - 1, y2 + ey)]
 
 
 def run_case(name, image, ref_path):
