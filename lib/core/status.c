@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static _Thread_local char last_msg[1024];
 
@@ -73,5 +74,19 @@ ms_status ms_alloc_array(void **out, size_t n, size_t sz, int zero, const char *
     if (!p)
         return ms_fail(MS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
     *out = p;
+    return MS_OK;
+}
+
+ms_status ms_alloc_big(void **out, size_t n, size_t sz, const char *what)
+{
+    size_t bytes, align = (size_t)2 << 20;
+    if (!ms_mul_size(n, sz, &bytes))
+        return ms_fail(MS_ERR_NOMEM, "%s: size %zu x %zu bytes overflows", what, n, sz);
+    if (bytes < align) return ms_alloc_array(out, n, sz, 0, what);
+    if (posix_memalign(out, align, bytes)) {
+        *out = NULL;
+        return ms_fail(MS_ERR_NOMEM, "%s: cannot allocate %zu bytes", what, bytes);
+    }
+    madvise(*out, bytes, MADV_HUGEPAGE);
     return MS_OK;
 }

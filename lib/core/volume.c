@@ -76,13 +76,14 @@ static void identity(double a[4][4])
     for (int i = 0; i < 4; i++) a[i][i] = 1.0;
 }
 
-ms_status ms_volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, const char *what)
+static ms_status volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, int zero, const char *what)
 {
     size_t n;
     memset(v, 0, sizeof *v);   /* callers may free v after a failure */
     ms_status st = ms_volume_size(dim, t, &n, NULL, what);
     if (st) return st;
-    st = ms_alloc_array(&v->data, n, ms_dtype_size(t), 1, what);
+    st = zero ? ms_alloc_array(&v->data, n, ms_dtype_size(t), 1, what)
+              : ms_alloc_big(&v->data, n, ms_dtype_size(t), what);
     if (st) return st;
     memcpy(v->dim, dim, sizeof v->dim);
     v->dtype = t;
@@ -114,13 +115,28 @@ void ms_volume_set_affine(ms_volume *v, const double a[4][4])
         v->spacing[c] = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
 }
 
-ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t)
+ms_status ms_volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, const char *what)
 {
-    ms_status st = ms_volume_alloc(out, like->dim, t, "volume");
+    return volume_alloc(v, dim, t, 1, what);
+}
+
+static ms_status volume_like(ms_volume *out, const ms_volume *like, ms_dtype t, int zero)
+{
+    ms_status st = volume_alloc(out, like->dim, t, zero, "volume");
     if (st) return st;
     ms_volume_set_affine(out, like->affine);
     out->nifti = ms_nifti_header_copy(like->nifti);
     return MS_OK;
+}
+
+ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t)
+{
+    return volume_like(out, like, t, 1);
+}
+
+ms_status ms_volume_like_raw(ms_volume *out, const ms_volume *like, ms_dtype t)
+{
+    return volume_like(out, like, t, 0);
 }
 
 double ms_volume_get(const ms_volume *v, size_t i)

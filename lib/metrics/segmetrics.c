@@ -3,7 +3,6 @@
  * the union's bounding box plus one voxel, the smallest grid that holds
  * every surfel of both masks. */
 #include <math.h>
-#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,20 +108,6 @@ ms_status ms_labels_present(const ms_volume *a, const ms_volume *b, int64_t **la
                        ok < 0 ? "a label map holds a value that is not a whole number"
                               : "too many distinct labels (over 65536) or out of memory; name them with --labels");
     }
-    return MS_OK;
-}
-
-/* Buffers of hundreds of MB: 2 MB aligned and marked for huge pages, which
- * cuts the first-touch page faults (a third of a 512^3 run) by 512x. */
-static ms_status big_alloc(void **p, size_t n, size_t size, const char *what)
-{
-    size_t bytes;
-    if (!ms_mul_size(n, size, &bytes)) return ms_fail(MS_ERR_NOMEM, "%s: size overflows", what);
-    if (posix_memalign(p, (size_t)2 << 20, bytes ? bytes : 1)) {
-        *p = NULL;
-        return ms_fail(MS_ERR_NOMEM, "%s: out of memory (%zu bytes)", what, bytes);
-    }
-    madvise(*p, bytes, MADV_HUGEPAGE);
     return MS_OK;
 }
 
@@ -281,8 +266,8 @@ static ms_status surface_distances(const ms_volume *pred, const uint8_t *pm, con
     size_t nv = (size_t)(b->dim[0] * b->dim[1] * b->dim[2]), nc = (size_t)(b->cdim[0] * b->cdim[1] * b->cdim[2]);
     uint8_t *buf = NULL;
     double *d2 = NULL, *da = NULL;
-    ms_status rc = big_alloc((void **)&buf, nv + 4 * nc, 1, "surface distances");
-    if (!rc) rc = big_alloc((void **)&d2, nc, sizeof *d2, "surface distances");
+    ms_status rc = ms_alloc_big((void **)&buf, nv + 4 * nc, 1, "surface distances");
+    if (!rc) rc = ms_alloc_big((void **)&d2, nc, sizeof *d2, "surface distances");
     if (!rc) rc = ms_alloc_array((void **)&da, nc, 2 * sizeof *da, 0, "surface distances");
     if (rc) goto done;
     side p = {buf + nv, buf + nv + nc, 0, 0, 0}, r = {buf + nv + 2 * nc, buf + nv + 3 * nc, 0, 0, 0}, pr, rp;
@@ -358,8 +343,8 @@ ms_status ms_seg_metrics_compute(const ms_volume *pred, const ms_volume *ref, in
     m->label = label;
     size_t n = ms_volume_nvox(pred);
     uint8_t *pm = NULL, *rm = NULL;
-    ms_status rc = big_alloc((void **)&pm, n, 1, "label mask");
-    if (!rc) rc = big_alloc((void **)&rm, n, 1, "label mask");
+    ms_status rc = ms_alloc_big((void **)&pm, n, 1, "label mask");
+    if (!rc) rc = ms_alloc_big((void **)&rm, n, 1, "label mask");
     if (!rc) {
         label_mask(pred, label, pm);
         label_mask(ref, label, rm);

@@ -1,32 +1,6 @@
 #include "cc_runs.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-static int grow(cc_runs *r, int per_label)
-{
-    size_t cap = r->cap ? r->cap * 2 : 4096;
-    cc_run *nr = realloc(r->run, cap * sizeof *nr);
-    if (!nr) return 0;
-    r->run = nr;
-    if (per_label) {
-        int32_t *nv = realloc(r->val, cap * sizeof *nv);
-        if (!nv) return 0;
-        r->val = nv;
-    }
-    r->cap = cap;
-    return 1;
-}
-
-static inline int push(cc_runs *r, int64_t x0, int64_t x1, int32_t v, int per_label)
-{
-    if (r->n == r->cap && !grow(r, per_label)) return 0;
-    r->run[r->n].x0 = (int32_t)x0;
-    r->run[r->n].x1 = (int32_t)x1;
-    if (per_label) r->val[r->n] = v;
-    r->n++;
-    return 1;
-}
 
 /* Binary uint8 rows dominate (masks). A row is turned into 64-voxel
  * bitmasks, and runs are read off the bit transitions, so the cost is one
@@ -52,76 +26,112 @@ static inline uint64_t nonzero_bits(const uint8_t *p)
 }
 #endif
 
-static int extract_u8_binary(cc_runs *r, const uint8_t *p, int64_t nx)
+/* Bits of voxels base..base+63 (fewer at the row end: the rest are 0). */
+static inline uint64_t word_bits(const uint8_t *p, int64_t base, int64_t nx)
 {
-    int64_t x0 = 0;
+    if (base + 64 <= nx) return nonzero_bits(p + base);
+    uint64_t bits = 0;
+    for (int64_t k = 0; base + k < nx; k++) bits |= (uint64_t)(p[base + k] != 0) << k;
+    return bits;
+}
+
+static size_t count_u8_binary(const uint8_t *p, int64_t nx)
+{
+    size_t n = 0;
     uint64_t prev = 0;   /* the last voxel of the previous word, as bit 0 */
     for (int64_t base = 0; base < nx; base += 64) {
-        uint64_t bits, valid = ~0ull;
-        if (base + 64 <= nx) {
-            bits = nonzero_bits(p + base);
-        } else {
-            bits = 0;
-            for (int64_t k = 0; base + k < nx; k++) bits |= (uint64_t)(p[base + k] != 0) << k;
-            valid = (1ull << (nx - base)) - 1;
-        }
-        uint64_t change = (bits ^ (bits << 1 | prev)) & valid;
+        uint64_t bits = word_bits(p, base, nx);
+        n += (size_t)__builtin_popcountll(bits & ~(bits << 1 | prev));
+        prev = bits >> 63;
+    }
+    return n;
+}
+
+/* Rising edges open a run, falling edges close it; a word's bits past the
+ * row end are 0, so a run reaching the end closes there. */
+static size_t extract_u8_binary(cc_run *run, const uint8_t *p, int64_t nx)
+{
+    size_t n = 0;
+    int32_t x0 = 0;
+    uint64_t prev = 0;
+    for (int64_t base = 0; base < nx; base += 64) {
+        uint64_t bits = word_bits(p, base, nx);
+        uint64_t change = bits ^ (bits << 1 | prev);
         while (change) {
             int k = __builtin_ctzll(change);
             change &= change - 1;
-            if (bits >> k & 1) x0 = base + k;
-            else if (!push(r, x0, base + k, 1, 0)) return 0;
+            if (bits >> k & 1) {
+                x0 = (int32_t)(base + k);
+            } else {
+                run[n].x0 = x0;
+                run[n++].x1 = (int32_t)(base + k);
+            }
         }
         prev = bits >> 63;
     }
-    /* A run reaching the end of the row has no falling edge. */
-    if (nx > 0 && p[nx - 1] && !push(r, x0, nx, 1, 0)) return 0;
-    return 1;
+    if (prev) {   /* only a full last word can end in an open run */
+        run[n].x0 = x0;
+        run[n++].x1 = (int32_t)nx;
+    }
+    return n;
 }
 
-#define DEFINE_EXTRACT(NAME, T)                                                  \
-    static int NAME(cc_runs *r, const T *p, int64_t nx, int per_label)        \
-    {                                                                            \
-        int64_t x = 0;                                                           \
-        while (x < nx) {                                                         \
-            while (x < nx && p[x] == 0) x++;                                     \
-            if (x == nx) break;                                                  \
-            int64_t x0 = x;                                                      \
-            T v = p[x];                                                          \
-            if (per_label)                                                       \
-                while (x < nx && p[x] == v) x++;                                 \
-            else                                                                 \
-                while (x < nx && p[x] != 0) x++;                                 \
-            if (!push(r, x0, x, per_label ? (int32_t)v : 1, per_label)) return 0; \
-        }                                                                        \
-        return 1;                                                                \
+/* Generic rows: a run is a maximal stretch of nonzero voxels (binary) or
+ * of one nonzero value (per-label). With run == NULL it only counts. */
+#define DEFINE_ROW(NAME, T)                                                          \
+    static size_t NAME(cc_run *run, int32_t *val, const T *p, int64_t nx, int per_label) \
+    {                                                                                \
+        size_t n = 0;                                                                \
+        int64_t x = 0;                                                               \
+        while (x < nx) {                                                             \
+            while (x < nx && p[x] == 0) x++;                                         \
+            if (x == nx) break;                                                      \
+            int64_t x0 = x;                                                          \
+            T v = p[x];                                                              \
+            if (per_label)                                                           \
+                while (x < nx && p[x] == v) x++;                                     \
+            else                                                                     \
+                while (x < nx && p[x] != 0) x++;                                     \
+            if (run) {                                                               \
+                run[n].x0 = (int32_t)x0;                                             \
+                run[n].x1 = (int32_t)x;                                              \
+                if (per_label) val[n] = (int32_t)v;                                  \
+            }                                                                        \
+            n++;                                                                     \
+        }                                                                            \
+        return n;                                                                    \
     }
 
-DEFINE_EXTRACT(extract_u8, uint8_t)
-DEFINE_EXTRACT(extract_i16, int16_t)
-DEFINE_EXTRACT(extract_u16, uint16_t)
-DEFINE_EXTRACT(extract_i32, int32_t)
-DEFINE_EXTRACT(extract_f32, float)
-DEFINE_EXTRACT(extract_f64, double)
+DEFINE_ROW(row_u8, uint8_t)
+DEFINE_ROW(row_i16, int16_t)
+DEFINE_ROW(row_u16, uint16_t)
+DEFINE_ROW(row_i32, int32_t)
+DEFINE_ROW(row_f32, float)
+DEFINE_ROW(row_f64, double)
 
-int cc_extract_row(cc_runs *r, const void *row, ms_dtype t, int64_t nx, int per_label)
+static size_t generic_row(cc_run *run, int32_t *val, const void *row, ms_dtype t, int64_t nx, int per_label)
 {
     switch (t) {
-    case MS_U8: return per_label ? extract_u8(r, row, nx, 1) : extract_u8_binary(r, row, nx);
-    case MS_I16: return extract_i16(r, row, nx, per_label);
-    case MS_U16: return extract_u16(r, row, nx, per_label);
-    case MS_I32: return extract_i32(r, row, nx, per_label);
-    case MS_F32: return extract_f32(r, row, nx, per_label);
-    case MS_F64: return extract_f64(r, row, nx, per_label);
+    case MS_U8: return row_u8(run, val, row, nx, per_label);
+    case MS_I16: return row_i16(run, val, row, nx, per_label);
+    case MS_U16: return row_u16(run, val, row, nx, per_label);
+    case MS_I32: return row_i32(run, val, row, nx, per_label);
+    case MS_F32: return row_f32(run, val, row, nx, per_label);
+    case MS_F64: return row_f64(run, val, row, nx, per_label);
     default: return 0;
     }
 }
 
-void cc_runs_free(cc_runs *r)
+size_t cc_count_row(const void *row, ms_dtype t, int64_t nx, int per_label)
 {
-    free(r->run);
-    free(r->val);
-    memset(r, 0, sizeof *r);
+    if (t == MS_U8 && !per_label) return count_u8_binary(row, nx);
+    return generic_row(NULL, NULL, row, t, nx, per_label);
+}
+
+size_t cc_extract_row(cc_run *run, int32_t *val, const void *row, ms_dtype t, int64_t nx, int per_label)
+{
+    if (t == MS_U8 && !per_label) return extract_u8_binary(run, row, nx);
+    return generic_row(run, val, row, t, nx, per_label);
 }
 
 ms_status cc_check_label_values(const ms_volume *in)

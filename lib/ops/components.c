@@ -1,7 +1,9 @@
 /* CPU connected-component labelling by runs: each row is reduced to runs,
  * runs of neighbouring rows are joined with union-find, and the roots are
- * numbered in raster order. Slabs of z are labelled in parallel and joined
- * at their borders afterwards, so the result never depends on threads. */
+ * numbered in raster order. Rows are counted first, so every run has its
+ * final index before labelling; slabs of z are then labelled in parallel
+ * and joined at their borders afterwards, so the result never depends on
+ * the thread count. */
 #include "medseg/components.h"
 
 #include <stdlib.h>
@@ -12,26 +14,19 @@
 #include "medseg/threads.h"
 #include "ops_internal.h"
 
-typedef struct slab {
-    int64_t z0, z1;
-    cc_runs runs;
-    uint32_t *parent;      /* slab-local indices */
-    size_t pcap;
-    size_t offset;         /* index of the slab's first run overall */
-    int failed;
-} slab;
-
 typedef struct cc_job {
     const ms_volume *in;
     int conn, per_label;
     int64_t nx, ny, nz;
-    size_t *row_start;     /* nrows + 1 global run offsets */
-    slab *slabs;
+    size_t rowbytes;
+    size_t *row_start;     /* nrows + 1 run offsets */
+    int64_t *slab_z;       /* nslabs + 1 bounds in z */
     size_t nslabs;
-    cc_run *run;           /* all runs, global order */
-    int32_t *val;
-    uint32_t *parent;      /* global; becomes the final label */
+    cc_run *run;
+    int32_t *val;          /* per-label mode only */
+    uint32_t *parent;      /* becomes the final label */
     int32_t *out;
+    int32_t *scratch;      /* a painting row per slab */
 } cc_job;
 
 static inline uint32_t find(uint32_t *p, uint32_t x)
@@ -52,142 +47,150 @@ static inline void unite(uint32_t *p, uint32_t a, uint32_t b)
     else if (b < a) p[a] = b;
 }
 
-/* Joins the runs of two rows that touch. ext is 1 when diagonal steps in x
- * count as neighbours (18/26 connectivity on these rows). Extended runs of
- * one row may overlap each other, so each run scans every run of the other
- * row it can reach instead of a plain merge walk. */
-static void join_rows(uint32_t *p, const cc_run *ra, const int32_t *va, size_t na, uint32_t ia,
-                      const cc_run *rb, const int32_t *vb, size_t nb, uint32_t ib, int ext)
+static inline int touch(cc_run a, cc_run b, int ext)
 {
-    size_t j0 = 0;
-    for (size_t i = 0; i < na; i++) {
-        const cc_run a = ra[i];
-        while (j0 < nb && rb[j0].x1 + ext <= a.x0) j0++;
-        for (size_t j = j0; j < nb && rb[j].x0 < a.x1 + ext; j++)
-            if (!va || va[i] == vb[j]) unite(p, ia + (uint32_t)i, ib + (uint32_t)j);
+    return a.x0 < b.x1 + ext && b.x0 < a.x1 + ext;
+}
+
+/* Joins the runs of two rows. ext is 1 when diagonal steps in x count as
+ * neighbours. Binary runs of one row are at least one voxel apart, so with
+ * ext <= 1 the run that ends first can touch nothing further on in the
+ * other row: a merge walk sees every touching pair. Runs of different
+ * labels may abut, which breaks that, so per-label rows scan instead. */
+static void join_rows(const cc_job *j, size_t ra, size_t rb, int ext)
+{
+    const cc_run *run = j->run;
+    uint32_t *p = j->parent;
+    size_t i = j->row_start[ra], ie = j->row_start[ra + 1];
+    size_t k = j->row_start[rb], ke = j->row_start[rb + 1];
+    if (!j->per_label) {
+        while (i < ie && k < ke) {
+            cc_run a = run[i], b = run[k];
+            if (touch(a, b, ext)) unite(p, (uint32_t)i, (uint32_t)k);
+            size_t adv = a.x1 <= b.x1;   /* branch-free: the outcome is noise */
+            i += adv;
+            k += adv ^ 1;
+        }
+        return;
+    }
+    for (; i < ie; i++) {
+        while (k < ke && run[k].x1 + ext <= run[i].x0) k++;
+        for (size_t m = k; m < ke && run[m].x0 < run[i].x1 + ext; m++)
+            if (j->val[i] == j->val[m]) unite(p, (uint32_t)i, (uint32_t)m);
     }
 }
 
-/* Earlier rows that can touch row (y, z), with the x extension each needs. */
+/* Earlier rows that can touch row (y, z), with the x extension each needs
+ * (-1: not a neighbour at that connectivity). */
 typedef struct prev_row { int64_t dy, dz; int ext6, ext18, ext26; } prev_row;
 static const prev_row PREV[4] = {
     {-1, 0, 0, 1, 1}, {0, -1, 0, 1, 1}, {-1, -1, -1, 0, 1}, {1, -1, -1, 0, 1},
 };
 
-static int prev_ext(const prev_row *pr, int conn)
+/* Joins row (y, z) with its earlier neighbour rows at z >= zmin; with
+ * only_dz, only with those in the previous slice. */
+static void join_with_prev(const cc_job *j, int64_t y, int64_t z, int64_t zmin, int only_dz)
 {
-    return conn == 6 ? pr->ext6 : conn == 18 ? pr->ext18 : pr->ext26;
-}
-
-typedef struct row_view { const cc_run *run; const int32_t *val; size_t n; uint32_t first; } row_view;
-
-/* Joins row (y, z) with its earlier neighbour rows for which z >= zmin.
- * view(y, z) describes a row in the index space of the parent array. */
-typedef row_view (*view_fn)(void *ctx, int64_t y, int64_t z);
-
-static void join_with_prev(const cc_job *j, uint32_t *p, view_fn view, void *ctx, int64_t y, int64_t z,
-                           int64_t zmin, int only_dz)
-{
-    row_view cur = view(ctx, y, z);
-    if (!cur.n) return;
+    size_t r = (size_t)(z * j->ny + y);
+    if (j->row_start[r] == j->row_start[r + 1]) return;
     for (int k = 0; k < 4; k++) {
         const prev_row *pr = &PREV[k];
-        int ext = prev_ext(pr, j->conn);
+        int ext = j->conn == 6 ? pr->ext6 : j->conn == 18 ? pr->ext18 : pr->ext26;
         if (ext < 0 || (only_dz && pr->dz == 0)) continue;
         int64_t yy = y + pr->dy, zz = z + pr->dz;
         if (yy < 0 || yy >= j->ny || zz < zmin) continue;
-        row_view o = view(ctx, yy, zz);
-        join_rows(p, cur.run, cur.val, cur.n, cur.first, o.run, o.val, o.n, o.first, ext);
+        join_rows(j, r, (size_t)(zz * j->ny + yy), ext);
     }
 }
 
-typedef struct slab_view { slab *s; size_t *row_local; int64_t ny; size_t cur; } slab_view;
-
-/* The current row's end is not stored yet: row_local[cur + 1] may be the
- * next slab's first entry, which another thread owns. */
-static row_view slab_row(void *ctx, int64_t y, int64_t z)
+static const void *row_data(const cc_job *j, size_t r)
 {
-    slab_view *sv = ctx;
-    size_t r = (size_t)((z - sv->s->z0) * sv->ny + y);
-    size_t b = sv->row_local[r], e = r == sv->cur ? sv->s->runs.n : sv->row_local[r + 1];
-    row_view v = {sv->s->runs.run + b, sv->s->runs.val ? sv->s->runs.val + b : NULL, e - b, (uint32_t)b};
-    return v;
+    return (const char *)j->in->data + r * j->rowbytes;
 }
 
-static int slab_parents(slab *s)
+static void count_rows(void *ctx, size_t b, size_t e)
 {
-    if (s->pcap >= s->runs.n) return 1;
-    size_t cap = s->runs.cap;
-    uint32_t *np = realloc(s->parent, cap * sizeof *np);
-    if (!np) return 0;
-    for (size_t i = s->pcap; i < cap; i++) np[i] = (uint32_t)i;
-    s->parent = np;
-    s->pcap = cap;
-    return 1;
-}
-
-static void label_slab(cc_job *j, slab *s)
-{
-    size_t rowbytes = (size_t)j->nx * ms_dtype_size(j->in->dtype);
-    slab_view sv = {s, j->row_start + (size_t)(s->z0 * j->ny), j->ny, 0};
-    for (int64_t z = s->z0; z < s->z1; z++)
-        for (int64_t y = 0; y < j->ny; y++) {
-            size_t r = (size_t)((z - s->z0) * j->ny + y);
-            const char *row = (const char *)j->in->data + ((size_t)z * (size_t)j->ny + (size_t)y) * rowbytes;
-            sv.row_local[r] = s->runs.n;
-            sv.cur = r;
-            if (!cc_extract_row(&s->runs, row, j->in->dtype, j->nx, j->per_label) || !slab_parents(s)
-                || s->runs.n >= UINT32_MAX) {
-                s->failed = 1;
-                return;
-            }
-            join_with_prev(j, s->parent, slab_row, &sv, y, z, s->z0, 0);
-        }
+    cc_job *j = ctx;
+    for (size_t r = b; r < e; r++)
+        j->row_start[r] = cc_count_row(row_data(j, r), j->in->dtype, j->nx, j->per_label);
 }
 
 static void label_slabs(void *ctx, size_t b, size_t e)
 {
     cc_job *j = ctx;
-    for (size_t i = b; i < e; i++) label_slab(j, &j->slabs[i]);
+    for (size_t s = b; s < e; s++)
+        for (int64_t z = j->slab_z[s]; z < j->slab_z[s + 1]; z++)
+            for (int64_t y = 0; y < j->ny; y++) {
+                size_t r = (size_t)(z * j->ny + y), k0 = j->row_start[r];
+                size_t n = cc_extract_row(j->run + k0, j->val ? j->val + k0 : NULL, row_data(j, r),
+                                          j->in->dtype, j->nx, j->per_label);
+                for (size_t k = k0; k < k0 + n; k++) j->parent[k] = (uint32_t)k;
+                join_with_prev(j, y, z, j->slab_z[s], 0);
+            }
 }
 
-static row_view global_row(void *ctx, int64_t y, int64_t z)
+/* Row counts to offsets, then the run arrays at their final size. */
+static ms_status alloc_runs(cc_job *j, size_t nrows, size_t *nruns)
 {
-    cc_job *j = ctx;
-    size_t r = (size_t)(z * j->ny + y);
-    size_t b = j->row_start[r], e = j->row_start[r + 1];
-    row_view v = {j->run + b, j->val ? j->val + b : NULL, e - b, (uint32_t)b};
-    return v;
-}
-
-/* Slab-local row offsets were written in place; make them global. */
-static void gather_slab(void *ctx, size_t b, size_t e)
-{
-    cc_job *j = ctx;
-    for (size_t i = b; i < e; i++) {
-        slab *s = &j->slabs[i];
-        size_t r0 = (size_t)(s->z0 * j->ny), r1 = (size_t)(s->z1 * j->ny);
-        for (size_t r = r0; r < r1; r++) j->row_start[r] += s->offset;
-        if (s->runs.n) memcpy(j->run + s->offset, s->runs.run, s->runs.n * sizeof *j->run);
-        if (j->val && s->runs.n) memcpy(j->val + s->offset, s->runs.val, s->runs.n * sizeof *j->val);
-        for (size_t k = 0; k < s->runs.n; k++) j->parent[s->offset + k] = s->parent[k] + (uint32_t)s->offset;
-        cc_runs_free(&s->runs);
-        free(s->parent);
-        s->parent = NULL;
+    size_t total = 0;
+    for (size_t r = 0; r < nrows; r++) {
+        size_t c = j->row_start[r];
+        j->row_start[r] = total;
+        total += c;
     }
+    j->row_start[nrows] = total;
+    if (total >= UINT32_MAX) return ms_fail(MS_ERR_NOMEM, "too many runs (%zu) to label", total);
+    *nruns = total;
+    ms_status st = ms_alloc_big((void **)&j->run, total, sizeof *j->run, "component runs");
+    if (!st) st = ms_alloc_big((void **)&j->parent, total, sizeof *j->parent, "component runs");
+    if (!st && j->per_label) st = ms_alloc_big((void **)&j->val, total, sizeof *j->val, "component runs");
+    return st;
 }
 
-static void paint_rows(void *ctx, size_t b, size_t e)
+/* Rows are built in a scratch row with PAINT voxels of slack, so short
+ * runs and gaps (noise has them every few voxels) take fixed-size stores
+ * instead of data-dependent loops: a run stores PAINT labels from its
+ * start, then PAINT zeros from its end wipe what overshot. */
+#define PAINT 8
+
+static inline void paint8(int32_t *o, int32_t v)
+{
+    for (int i = 0; i < PAINT; i++) o[i] = v;
+}
+
+static void paint_row(const cc_job *j, size_t r, int32_t *row)
+{
+    memset(row, 0, (size_t)j->nx * sizeof *row);
+    for (size_t k = j->row_start[r]; k < j->row_start[r + 1]; k++) {
+        int32_t l = (int32_t)j->parent[k], x0 = j->run[k].x0, x1 = j->run[k].x1;
+        paint8(row + x0, l);
+        for (int32_t x = x0 + PAINT; x < x1; x++) row[x] = l;
+        paint8(row + x1, 0);
+    }
+    memcpy(j->out + r * (size_t)j->nx, row, (size_t)j->nx * sizeof *row);
+}
+
+/* One block of rows per thread, each with its own scratch row. */
+static void paint_blocks(void *ctx, size_t b, size_t e)
 {
     cc_job *j = ctx;
-    for (size_t r = b; r < e; r++) {
-        int32_t *o = j->out + r * (size_t)j->nx;
-        memset(o, 0, (size_t)j->nx * sizeof *o);
-        for (size_t k = j->row_start[r]; k < j->row_start[r + 1]; k++) {
-            int32_t l = (int32_t)j->parent[k];
-            for (int32_t x = j->run[k].x0; x < j->run[k].x1; x++) o[x] = l;
-        }
-    }
+    size_t nrows = (size_t)j->ny * (size_t)j->nz, row_len = (size_t)j->nx + PAINT;
+    for (size_t i = b; i < e; i++)
+        for (size_t r = nrows * i / j->nslabs; r < nrows * (i + 1) / j->nslabs; r++)
+            paint_row(j, r, j->scratch + i * row_len);
+}
+
+static ms_status paint(cc_job *j, ms_volume *labels)
+{
+    size_t n;
+    ms_status st = ms_mul_size(j->nslabs, (size_t)j->nx + PAINT, &n) ? MS_OK
+                   : ms_fail(MS_ERR_NOMEM, "labelling rows: size overflows");
+    if (!st) st = ms_alloc_array((void **)&j->scratch, n, sizeof *j->scratch, 0, "labelling rows");
+    if (!st) st = ms_volume_like_raw(labels, j->in, MS_I32);
+    if (st) return st;
+    j->out = labels->data;
+    ms_parallel_for(j->nslabs, 1, paint_blocks, j);
+    return MS_OK;
 }
 
 /* Parents never point forward, so one ascending pass turns them into
@@ -231,59 +234,44 @@ static void measure_runs(const cc_job *j, ms_components *c)
         }
 }
 
-static ms_status setup_slabs(cc_job *j)
+static ms_status setup(cc_job *j, size_t nrows)
 {
     int64_t t = ms_threads_get();
     j->nslabs = (size_t)(t < j->nz ? t : j->nz);
-    ms_status st = ms_alloc_array((void **)&j->slabs, j->nslabs, sizeof *j->slabs, 1, "labelling slabs");
+    j->rowbytes = (size_t)j->nx * ms_dtype_size(j->in->dtype);
+    ms_status st = ms_alloc_array((void **)&j->slab_z, j->nslabs + 1, sizeof *j->slab_z, 0, "labelling slabs");
     if (st) return st;
-    for (size_t i = 0; i < j->nslabs; i++) {
-        j->slabs[i].z0 = j->nz * (int64_t)i / (int64_t)j->nslabs;
-        j->slabs[i].z1 = j->nz * (int64_t)(i + 1) / (int64_t)j->nslabs;
-    }
-    size_t nrows = (size_t)j->ny * (size_t)j->nz;
-    return ms_alloc_array((void **)&j->row_start, nrows + 1, sizeof *j->row_start, 1, "labelling rows");
-}
-
-static ms_status gather(cc_job *j, size_t *nruns)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < j->nslabs; i++) {
-        if (j->slabs[i].failed) return ms_fail(MS_ERR_NOMEM, "out of memory labelling components (too many runs)");
-        j->slabs[i].offset = total;
-        total += j->slabs[i].runs.n;
-    }
-    if (total >= UINT32_MAX) return ms_fail(MS_ERR_NOMEM, "too many runs (%zu) to label", total);
-    size_t alloc = total ? total : 1;
-    ms_status st = ms_alloc_array((void **)&j->run, alloc, sizeof *j->run, 0, "component runs");
-    if (!st) st = ms_alloc_array((void **)&j->parent, alloc, sizeof *j->parent, 0, "component runs");
-    if (!st && j->per_label) st = ms_alloc_array((void **)&j->val, alloc, sizeof *j->val, 0, "component runs");
-    if (st) return st;
-    ms_parallel_for(j->nslabs, 1, gather_slab, j);
-    j->row_start[(size_t)j->ny * (size_t)j->nz] = total;
-    *nruns = total;
-    return MS_OK;
+    for (size_t i = 0; i <= j->nslabs; i++) j->slab_z[i] = j->nz * (int64_t)i / (int64_t)j->nslabs;
+    return ms_alloc_array((void **)&j->row_start, nrows + 1, sizeof *j->row_start, 0, "labelling rows");
 }
 
 static void join_slab_borders(cc_job *j)
 {
     for (size_t i = 1; i < j->nslabs; i++)
-        for (int64_t y = 0; y < j->ny; y++)
-            join_with_prev(j, j->parent, global_row, j, y, j->slabs[i].z0, 0, 1);
+        for (int64_t y = 0; y < j->ny; y++) join_with_prev(j, y, j->slab_z[i], 0, 1);
 }
 
 static void cc_job_free(cc_job *j)
 {
-    if (j->slabs)
-        for (size_t i = 0; i < j->nslabs; i++) {
-            cc_runs_free(&j->slabs[i].runs);
-            free(j->slabs[i].parent);
-        }
-    free(j->slabs);
+    free(j->slab_z);
     free(j->row_start);
     free(j->run);
     free(j->val);
     free(j->parent);
+    free(j->scratch);
+}
+
+static ms_status label_runs(cc_job *j, size_t *nruns, int64_t *count)
+{
+    size_t nrows = (size_t)j->ny * (size_t)j->nz;
+    ms_status st = setup(j, nrows);
+    if (st) return st;
+    ms_parallel_for(nrows, 64, count_rows, j);
+    st = alloc_runs(j, nrows, nruns);
+    if (st) return st;
+    ms_parallel_for(j->nslabs, 1, label_slabs, j);
+    join_slab_borders(j);
+    return number_roots(j, *nruns, count);
 }
 
 ms_status ms_cc_label_cpu(const ms_volume *in, const ms_cc_opts *o, ms_volume *labels, ms_components *stats)
@@ -292,19 +280,9 @@ ms_status ms_cc_label_cpu(const ms_volume *in, const ms_cc_opts *o, ms_volume *l
                 .nx = in->dim[0], .ny = in->dim[1], .nz = in->dim[2]};
     size_t nruns = 0;
     int64_t count = 0;
-    ms_status st = setup_slabs(&j);
+    ms_status st = label_runs(&j, &nruns, &count);
+    if (!st) st = paint(&j, labels);
     if (!st) {
-        ms_parallel_for(j.nslabs, 1, label_slabs, &j);
-        st = gather(&j, &nruns);
-    }
-    if (!st) {
-        join_slab_borders(&j);
-        st = number_roots(&j, nruns, &count);
-    }
-    if (!st) st = ms_volume_like(labels, in, MS_I32);
-    if (!st) {
-        j.out = labels->data;
-        ms_parallel_for((size_t)j.ny * (size_t)j.nz, 16, paint_rows, &j);
         if (stats) {
             stats->count = count;
             st = ms_alloc_array((void **)&stats->comp, count ? (size_t)count : 1, sizeof *stats->comp, 1,

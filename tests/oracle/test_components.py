@@ -77,7 +77,7 @@ def compare(x, conn, what, per_label=False, threads=(1, 2), aff=None):
 
 
 # Random masks: dims not multiples of 32 (the CUDA block), thin shapes.
-for shape in [(37, 23, 19), (1, 1, 97), (97, 1, 1), (1, 45, 33), (64, 64, 64)]:
+for shape in [(37, 23, 19), (1, 1, 97), (97, 1, 1), (1, 45, 33), (64, 64, 64), (130, 9, 7)]:
     for dens in (0.05, 0.3, 0.5, 0.7, 0.95):
         x = (rng.random(shape) < dens).astype(np.uint8)
         for conn in (6, 18, 26):

@@ -40,6 +40,11 @@ int ms_add_size(size_t a, size_t b, size_t *out);
  * message naming `what`. */
 ms_status ms_alloc_array(void **out, size_t n, size_t sz, int zero, const char *what);
 
+/* Like ms_alloc_array without zeroing, for buffers of hundreds of MB that
+ * the caller fills at once: 2 MB aligned and marked for transparent huge
+ * pages, which cuts first-touch page faults by 512x. Free with free(). */
+ms_status ms_alloc_big(void **out, size_t n, size_t sz, const char *what);
+
 #ifdef __cplusplus
 }
 #endif

@@ -47,6 +47,9 @@ size_t ms_volume_nvox(const ms_volume *v);
 void ms_volume_set_affine(ms_volume *v, const double a[4][4]);
 /* Copies dims, geometry and the source header of `like` (not its data). */
 ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t);
+/* The same with data left unset (huge-page backed when large), for
+ * producers that write every voxel. */
+ms_status ms_volume_like_raw(ms_volume *out, const ms_volume *like, ms_dtype t);
 
 double ms_volume_get(const ms_volume *v, size_t idx);
 void ms_volume_set(ms_volume *v, size_t idx, double value);
