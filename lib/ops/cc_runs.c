@@ -76,6 +76,38 @@ static size_t extract_u8_binary(cc_run *run, const uint8_t *p, int64_t nx)
     return n;
 }
 
+void cc_row_bits(const void *row, ms_dtype t, int64_t nx, uint64_t *w)
+{
+    size_t nw = (size_t)(nx + 63) / 64;
+    if (t == MS_U8) {
+        for (size_t i = 0; i < nw; i++) w[i] = word_bits(row, (int64_t)i * 64, nx);
+        return;
+    }
+    ms_volume v = {.data = (void *)row, .dtype = t};
+    memset(w, 0, nw * sizeof *w);
+    for (int64_t x = 0; x < nx; x++)
+        if (ms_volume_get(&v, (size_t)x) != 0) w[x >> 6] |= 1ull << (x & 63);
+}
+
+size_t cc_bits_count_runs(const uint64_t *w, size_t nw)
+{
+    size_t n = 0;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < nw; i++) {
+        n += (size_t)__builtin_popcountll(w[i] & ~(w[i] << 1 | prev));
+        prev = w[i] >> 63;
+    }
+    return n;
+}
+
+size_t cc_bits_runs(const uint64_t *w, size_t nw, cc_run *run)
+{
+    cc_bit_iter it = {w, nw, 0};
+    size_t n = 0;
+    while (cc_bits_next(&it, &run[n])) n++;
+    return n;
+}
+
 /* Generic rows: a run is a maximal stretch of nonzero voxels (binary) or
  * of one nonzero value (per-label). With run == NULL it only counts. */
 #define DEFINE_ROW(NAME, T)                                                          \
@@ -132,6 +164,22 @@ size_t cc_extract_row(cc_run *run, int32_t *val, const void *row, ms_dtype t, in
 {
     if (t == MS_U8 && !per_label) return extract_u8_binary(run, row, nx);
     return generic_row(run, val, row, t, nx, per_label);
+}
+
+void cc_take_run(ms_component *m, cc_run r, int64_t y, int64_t z, int64_t value)
+{
+    int64_t x0 = r.x0, x1 = r.x1 - 1;
+    if (m->size == 0) {
+        m->lo[0] = x0, m->lo[1] = y, m->lo[2] = z;
+        m->hi[0] = x1, m->hi[1] = y, m->hi[2] = z;
+        m->value = value;
+    }
+    m->size += x1 - x0 + 1;
+    if (x0 < m->lo[0]) m->lo[0] = x0;
+    if (x1 > m->hi[0]) m->hi[0] = x1;
+    if (y < m->lo[1]) m->lo[1] = y;
+    if (y > m->hi[1]) m->hi[1] = y;
+    m->hi[2] = z;
 }
 
 ms_status cc_check_label_values(const ms_volume *in)

@@ -38,48 +38,6 @@ static inline uint32_t find(uint32_t *p, uint32_t x)
     return x;
 }
 
-/* The smaller root wins, so a component's root is its first run. */
-static inline void unite(uint32_t *p, uint32_t a, uint32_t b)
-{
-    a = find(p, a);
-    b = find(p, b);
-    if (a < b) p[b] = a;
-    else if (b < a) p[a] = b;
-}
-
-static inline int touch(cc_run a, cc_run b, int ext)
-{
-    return a.x0 < b.x1 + ext && b.x0 < a.x1 + ext;
-}
-
-/* Joins the runs of two rows. ext is 1 when diagonal steps in x count as
- * neighbours. Binary runs of one row are at least one voxel apart, so with
- * ext <= 1 the run that ends first can touch nothing further on in the
- * other row: a merge walk sees every touching pair. Runs of different
- * labels may abut, which breaks that, so per-label rows scan instead. */
-static void join_rows(const cc_job *j, size_t ra, size_t rb, int ext)
-{
-    const cc_run *run = j->run;
-    uint32_t *p = j->parent;
-    size_t i = j->row_start[ra], ie = j->row_start[ra + 1];
-    size_t k = j->row_start[rb], ke = j->row_start[rb + 1];
-    if (!j->per_label) {
-        while (i < ie && k < ke) {
-            cc_run a = run[i], b = run[k];
-            if (touch(a, b, ext)) unite(p, (uint32_t)i, (uint32_t)k);
-            size_t adv = a.x1 <= b.x1;   /* branch-free: the outcome is noise */
-            i += adv;
-            k += adv ^ 1;
-        }
-        return;
-    }
-    for (; i < ie; i++) {
-        while (k < ke && run[k].x1 + ext <= run[i].x0) k++;
-        for (size_t m = k; m < ke && run[m].x0 < run[i].x1 + ext; m++)
-            if (j->val[i] == j->val[m]) unite(p, (uint32_t)i, (uint32_t)m);
-    }
-}
-
 /* Earlier rows that can touch row (y, z), with the x extension each needs
  * (-1: not a neighbour at that connectivity). */
 typedef struct prev_row { int64_t dy, dz; int ext6, ext18, ext26; } prev_row;
@@ -87,11 +45,39 @@ static const prev_row PREV[4] = {
     {-1, 0, 0, 1, 1}, {0, -1, 0, 1, 1}, {-1, -1, -1, 0, 1}, {1, -1, -1, 0, 1},
 };
 
+/* A neighbour row being walked alongside the current one. */
+typedef struct walk { size_t k, end; int ext; } walk;
+
+/* Unites run i with every run of w it touches (and, per label, shares a
+ * value with). root is i's root so far; the new root is returned, which
+ * saves a find per union. The smaller root wins, so a component's root is
+ * its first run. w->k stays on the last run that may also touch
+ * the next run of the current row. */
+static uint32_t join_run(const cc_job *j, size_t i, walk *w, uint32_t root)
+{
+    const cc_run *run = j->run;
+    uint32_t *p = j->parent;
+    while (w->k < w->end && run[w->k].x1 + w->ext <= run[i].x0) w->k++;
+    for (size_t m = w->k; m < w->end && run[m].x0 < run[i].x1 + w->ext; m++) {
+        if (j->val && j->val[i] != j->val[m]) continue;
+        uint32_t r = find(p, (uint32_t)m);
+        if (r < root) {
+            p[root] = r;
+            root = r;
+        } else if (r > root) {
+            p[r] = root;
+        }
+    }
+    return root;
+}
+
 /* Joins row (y, z) with its earlier neighbour rows at z >= zmin; with
  * only_dz, only with those in the previous slice. */
 static void join_with_prev(const cc_job *j, int64_t y, int64_t z, int64_t zmin, int only_dz)
 {
     size_t r = (size_t)(z * j->ny + y);
+    walk w[4];
+    int nw = 0;
     if (j->row_start[r] == j->row_start[r + 1]) return;
     for (int k = 0; k < 4; k++) {
         const prev_row *pr = &PREV[k];
@@ -99,7 +85,13 @@ static void join_with_prev(const cc_job *j, int64_t y, int64_t z, int64_t zmin, 
         if (ext < 0 || (only_dz && pr->dz == 0)) continue;
         int64_t yy = y + pr->dy, zz = z + pr->dz;
         if (yy < 0 || yy >= j->ny || zz < zmin) continue;
-        join_rows(j, r, (size_t)(zz * j->ny + yy), ext);
+        size_t q = (size_t)(zz * j->ny + yy);
+        if (j->row_start[q] == j->row_start[q + 1]) continue;
+        w[nw++] = (walk){j->row_start[q], j->row_start[q + 1], ext};
+    }
+    for (size_t i = j->row_start[r]; i < j->row_start[r + 1]; i++) {
+        uint32_t root = find(j->parent, (uint32_t)i);
+        for (int k = 0; k < nw; k++) root = join_run(j, i, &w[k], root);
     }
 }
 
@@ -216,21 +208,8 @@ static void measure_runs(const cc_job *j, ms_components *c)
     for (int64_t z = 0; z < j->nz; z++)
         for (int64_t y = 0; y < j->ny; y++) {
             size_t r = (size_t)(z * j->ny + y);
-            for (size_t k = j->row_start[r]; k < j->row_start[r + 1]; k++) {
-                ms_component *m = &c->comp[j->parent[k] - 1];
-                int64_t x0 = j->run[k].x0, x1 = j->run[k].x1 - 1;
-                if (m->size == 0) {
-                    m->lo[0] = x0, m->lo[1] = y, m->lo[2] = z;
-                    m->hi[0] = x1, m->hi[1] = y, m->hi[2] = z;
-                    m->value = j->val ? j->val[k] : 1;
-                }
-                m->size += x1 - x0 + 1;
-                if (x0 < m->lo[0]) m->lo[0] = x0;
-                if (x1 > m->hi[0]) m->hi[0] = x1;
-                if (y < m->lo[1]) m->lo[1] = y;
-                if (y > m->hi[1]) m->hi[1] = y;
-                m->hi[2] = z;
-            }
+            for (size_t k = j->row_start[r]; k < j->row_start[r + 1]; k++)
+                cc_take_run(&c->comp[j->parent[k] - 1], j->run[k], y, z, j->val ? j->val[k] : 1);
         }
 }
 
@@ -274,8 +253,13 @@ static ms_status label_runs(cc_job *j, size_t *nruns, int64_t *count)
     return number_roots(j, *nruns, count);
 }
 
+/* Narrow rows would make row bitmasks bigger than the volume itself. */
+#define BLOCKS_MIN_NX 16
+
 ms_status ms_cc_label_cpu(const ms_volume *in, const ms_cc_opts *o, ms_volume *labels, ms_components *stats)
 {
+    if (o->connectivity == 26 && !o->per_label && in->dim[0] >= BLOCKS_MIN_NX)
+        return ms_cc_label_blocks(in, labels, stats);
     cc_job j = {.in = in, .conn = o->connectivity, .per_label = o->per_label,
                 .nx = in->dim[0], .ny = in->dim[1], .nz = in->dim[2]};
     size_t nruns = 0;

@@ -76,8 +76,11 @@ def compare(x, conn, what, per_label=False, threads=(1, 2), aff=None):
     return got
 
 
-# Random masks: dims not multiples of 32 (the CUDA block), thin shapes.
-for shape in [(37, 23, 19), (1, 1, 97), (97, 1, 1), (1, 45, 33), (64, 64, 64), (130, 9, 7)]:
+# Random masks: dims not multiples of 32 (the CUDA block), thin shapes;
+# odd row and slice counts leave half-empty 2x2 blocks (26-connected path),
+# rows over 64 voxels span several bitmask words.
+for shape in [(37, 23, 19), (1, 1, 97), (97, 1, 1), (1, 45, 33), (64, 64, 64), (130, 9, 7), (150, 33, 2),
+              (17, 80, 5)]:
     for dens in (0.05, 0.3, 0.5, 0.7, 0.95):
         x = (rng.random(shape) < dens).astype(np.uint8)
         for conn in (6, 18, 26):
@@ -99,27 +102,29 @@ for name, x in [("empty", np.zeros((9, 8, 7), np.uint8)), ("full", np.ones((9, 8
 r = medseg("components", "--json", save(np.zeros((5, 5, 5), np.uint8), "e.nii"), os.path.join(d, "e_out.nii"))
 c.check(json.loads(r.stdout)["count"] == 0, "empty volume: count 0 in JSON")
 
-# JSON sizes and boxes; largest-K and min-size against numpy.
+# JSON sizes and boxes (18: run labeller, 26: block labeller); largest-K
+# and min-size against numpy.
 x = (rng.random((40, 36, 30)) < 0.3).astype(np.uint8)
 aff = np.array([[-0.8, 0, 0, 10], [0, -0.7, 0, 20], [0, 0, 2.5, -30], [0, 0, 0, 1]])
 p = save(x, "j.nii.gz", aff)
 o = os.path.join(d, "j_out.nii.gz")
-info = json.loads(medseg("components", "--json", "--connectivity", 18, p, o).stdout)
-lab = load(o)
-ref, k = scipy_label(x, 18, False)
-c.check(info["count"] == k == len(info["components"]), "JSON count")
 lps = np.diag([-1.0, -1, 1, 1]) @ aff
-ok = True
-for e in info["components"]:
-    idx = np.argwhere(lab == e["label"])
-    ok &= e["voxels"] == len(idx)
-    ok &= e["bbox_voxels"]["min"] == idx.min(0).tolist() and e["bbox_voxels"]["max"] == idx.max(0).tolist()
-    lo, hi = idx.min(0), idx.max(0)
-    corners = np.array([(lps @ np.r_[np.where([b & 1, b & 2, b & 4], hi, lo), 1])[:3] for b in range(8)])
-    ok &= np.allclose(e["bbox_lps_mm"]["min"], corners.min(0), atol=1e-4)
-    ok &= np.allclose(e["bbox_lps_mm"]["max"], corners.max(0), atol=1e-4)
-    ok &= abs(e["volume_ml"] - len(idx) * 0.8 * 0.7 * 2.5 / 1000) < 1e-6
-c.check(ok, "JSON sizes, voxel boxes and LPS boxes match numpy")
+for conn in (26, 18):
+    info = json.loads(medseg("components", "--json", "--connectivity", conn, p, o).stdout)
+    lab = load(o)
+    ref, k = scipy_label(x, conn, False)
+    c.check(info["count"] == k == len(info["components"]), f"JSON count, {conn}-connected")
+    ok = True
+    for e in info["components"]:
+        idx = np.argwhere(lab == e["label"])
+        ok &= e["voxels"] == len(idx)
+        ok &= e["bbox_voxels"]["min"] == idx.min(0).tolist() and e["bbox_voxels"]["max"] == idx.max(0).tolist()
+        lo, hi = idx.min(0), idx.max(0)
+        corners = np.array([(lps @ np.r_[np.where([b & 1, b & 2, b & 4], hi, lo), 1])[:3] for b in range(8)])
+        ok &= np.allclose(e["bbox_lps_mm"]["min"], corners.min(0), atol=1e-4)
+        ok &= np.allclose(e["bbox_lps_mm"]["max"], corners.max(0), atol=1e-4)
+        ok &= abs(e["volume_ml"] - len(idx) * 0.8 * 0.7 * 2.5 / 1000) < 1e-6
+    c.check(ok, f"JSON sizes, voxel boxes and LPS boxes match numpy, {conn}-connected")
 
 sizes = np.bincount(ref.ravel())[1:]
 labels_f, first_f = np.unique(ref.ravel(order="F"), return_index=True)
