@@ -140,6 +140,19 @@ MS_SDF_HD void ms_sdf_visit(const ms_sdf_tri *tris, int64_t i, const double *p, 
     }
 }
 
+/* The best triangle's distance, signed by its feature's pseudo-normal. */
+MS_SDF_HD double ms_sdf_signed(const ms_sdf_tri *tris, const ms_sdf_best *b, const double *p, int64_t *nearest)
+{
+    if (b->t == INT64_MAX) {
+        *nearest = -1;
+        return INFINITY;
+    }
+    *nearest = b->t;
+    const float *fn = ms_feature_normal(&tris[b->t], b->f);
+    double dir[3] = {p[0] - b->q[0], p[1] - b->q[1], p[2] - b->q[2]}, nn[3] = {fn[0], fn[1], fn[2]};
+    return ms_dot3(dir, nn) < 0 ? -b->d : b->d;
+}
+
 /* Signed distance from p to the mesh (negative inside); *nearest gets the
  * nearest triangle's index. hint (or -1) is a triangle likely to be near,
  * such as the previous point's answer: it only makes the walk shorter. */
@@ -180,14 +193,7 @@ MS_SDF_HD double ms_sdf_query(const ms_bvh_node *nodes, const ms_sdf_tri *tris, 
         }
     }
 done:
-    if (b.t == INT64_MAX) {
-        *nearest = -1;
-        return INFINITY;
-    }
-    *nearest = b.t;
-    const float *fn = ms_feature_normal(&tris[b.t], b.f);
-    double dir[3] = {p[0] - b.q[0], p[1] - b.q[1], p[2] - b.q[2]}, nn[3] = {fn[0], fn[1], fn[2]};
-    return ms_dot3(dir, nn) < 0 ? -b.d : b.d;
+    return ms_sdf_signed(tris, &b, p, nearest);
 }
 
 #endif

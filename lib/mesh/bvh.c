@@ -222,6 +222,7 @@ ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out)
     if (!s || !fn || !vn || !tri) st = ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     if (!st) st = pseudo_normals(m, fn, vn, tri);
     if (!st) st = build_tree(s, tri, m->nt);
+    if (!st) st = ms_sdf_build_wide(s);
     free(fn);
     free(vn);
     free(tri);
@@ -237,6 +238,9 @@ void ms_sdf_free(ms_sdf_mesh *s)
 {
     if (!s) return;
     free(s->nodes);
+    free(s->wide);
+    free(s->corner);
+    free(s->exact_only);
     free(s->tris);
     free(s->source);
     free(s);

@@ -9,7 +9,18 @@
 #include "msk.h"
 #endif
 
+typedef double (*query_fn)(const ms_sdf_mesh *, const double *, int64_t, int64_t *);
+
+static query_fn pick_query(void)
+{
+#ifdef MEDSEG_HAVE_AVX2_COPY
+    if (__builtin_cpu_supports("avx2")) return ms_sdf_query_wide_avx2;
+#endif
+    return ms_sdf_query_wide;
+}
+
 typedef struct {
+    query_fn query;
     const ms_sdf_mesh *s;
     const float *pts;
     const int64_t *order;
@@ -26,7 +37,7 @@ static void eval_range(void *arg, size_t b, size_t e)
     for (size_t r = b; r < e; r++) {
         int64_t i = c->order[r];
         double p[3] = {c->pts[3 * i], c->pts[3 * i + 1], c->pts[3 * i + 2]};
-        c->sdf[i] = (float)ms_sdf_query(c->s->nodes, c->s->tris, p, hint, &hint);
+        c->sdf[i] = (float)c->query(c->s, p, hint, &hint);
         if (c->nearest) c->nearest[i] = c->s->source[hint];
     }
 }
@@ -106,7 +117,7 @@ ms_status ms_sdf_eval_ordered(const ms_sdf_mesh *s, const float *pts, const int6
 {
     if (n <= 0) return MS_OK;
     if (dev == MS_DEVICE_CUDA) return eval_cuda(s, pts, n, sdf, nearest);
-    eval_ctx c = {s, pts, order, sdf, nearest};
+    eval_ctx c = {pick_query(), s, pts, order, sdf, nearest};
     ms_parallel_for((size_t)n, 256, eval_range, &c);
     return MS_OK;
 }

@@ -6,12 +6,30 @@
 #include "medseg/sdf.h"
 #include "sdf_math.h"
 
+/* Four children of the CPU's hierarchy, boxes by axis then child. count
+ * > 0: a leaf over triangles [first, first + count); 0: the wide node
+ * `first`; < 0: an empty slot (its box is inverted, so never near). */
+typedef struct ms_wide_node {
+    float lo[3][4], hi[3][4];
+    int32_t first[4], count[4];
+} ms_wide_node;
+
 struct ms_sdf_mesh {
-    ms_bvh_node *nodes;
+    ms_bvh_node *nodes;     /* binary: the GPU walks this */
     int64_t n_nodes;
+    ms_wide_node *wide;     /* the same tree, 4-wide: the CPU walks this */
+    float extent;           /* no triangle coordinate is larger in magnitude */
+    float *corner;          /* [9][n_tris + 8]: a, b, c by coordinate, leaf order */
+    uint8_t *exact_only;    /* triangles too thin for the float pre-test */
     ms_sdf_tri *tris;       /* in leaf order */
     int32_t *source;        /* index in the source mesh of tris[i] */
     int64_t n_tris;
 };
+
+/* Collapses s->nodes into s->wide. */
+ms_status ms_sdf_build_wide(ms_sdf_mesh *s);
+/* ms_sdf_query over the wide tree: the same answer, fewer boxes. */
+double ms_sdf_query_wide(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest);
+double ms_sdf_query_wide_avx2(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest);
 
 #endif

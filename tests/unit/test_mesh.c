@@ -11,6 +11,7 @@
 #include "medseg/rng.h"
 #include "medseg/sdf.h"
 #include "medseg/threads.h"
+#include "sdf_internal.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -171,6 +172,55 @@ static void test_sdf_shell(ms_device dev)
     free(cls);
 }
 
+/* The CPU's wide walks (both builds) against the binary walk the GPU uses:
+ * the same distance bits and triangle, also where triangles tie (points on
+ * vertices and edge midpoints) and for points near, far and on the mesh. */
+static void wide_equals_binary(void)
+{
+    int64_t d[3] = {30, 26, 22};
+    uint8_t *cls = calloc(30 * 26 * 22, 1);
+    ball(cls, d, 14.5, 12.2, 10.1, 9.5, 1);
+    ball(cls, d, 9.5, 10.2, 9.1, 3.5, 0);
+    ms_region r;
+    region_of(&r, cls, d, 1);
+    r.affine[0][0] = 0.8;
+    r.affine[2][2] = 2.5;
+    ms_mesh m;
+    ms_sdf_mesh *s;
+    CHECK(ms_marching_cubes(&r, &m) == MS_OK);
+    CHECK(ms_sdf_build(&m, &s) == MS_OK);
+    ms_rng g;
+    ms_rng_seed(&g, 11, 0);
+    int bad = 0, n = 0;
+    for (int i = 0; i < 30000; i++, n++) {
+        double p[3];
+        int64_t v = (int64_t)(ms_rng_u64(&g) % (uint64_t)m.nv);
+        for (int a = 0; a < 3; a++) {
+            if (i % 3 == 0) p[a] = m.v[3 * v + a];                                   /* on a vertex */
+            else if (i % 3 == 1) p[a] = m.v[3 * v + a] + ms_rng_range(&g, -0.3, 0.3); /* near */
+            else p[a] = ms_rng_range(&g, -20, 80);                                   /* anywhere */
+        }
+        if (i % 7 == 0) {   /* an edge midpoint */
+            const int32_t *t = &m.t[3 * (ms_rng_u64(&g) % (uint64_t)m.nt)];
+            for (int a = 0; a < 3; a++) p[a] = 0.5 * (m.v[3 * t[0] + a] + m.v[3 * t[1] + a]);
+        }
+        int64_t tb, tw, tx = -1;
+        double db = ms_sdf_query(s->nodes, s->tris, p, -1, &tb);
+        double dw = ms_sdf_query_wide(s, p, i % 2 ? tb : -1, &tw), dx = dw;
+#ifdef MEDSEG_HAVE_AVX2_COPY
+        if (__builtin_cpu_supports("avx2")) dx = ms_sdf_query_wide_avx2(s, p, -1, &tx);
+        else tx = tw;
+#else
+        tx = tw;
+#endif
+        if (memcmp(&db, &dw, sizeof db) || memcmp(&db, &dx, sizeof db) || tb != tw || tb != tx) bad++;
+    }
+    CHECK(n == 30000 && bad == 0);
+    ms_sdf_free(s);
+    ms_mesh_free(&m);
+    free(cls);
+}
+
 /* Random masks: the hardest case for ambiguous faces. */
 static void test_random_masks(void)
 {
@@ -233,6 +283,7 @@ int main(int argc, char **argv)
     }
     test_all_configs();
     test_random_masks();
+    wide_equals_binary();
     for (int t = 1; t <= 2; t++) {
         ms_threads_set(t);
         test_sdf_shell(MS_DEVICE_CPU);
