@@ -239,7 +239,7 @@ void ms_sdf_free(ms_sdf_mesh *s)
     if (!s) return;
     free(s->nodes);
     free(s->wide);
-    free(s->corner);
+    free(s->block);
     free(s->exact_only);
     free(s->tris);
     free(s->source);

@@ -12,6 +12,7 @@
 typedef struct ms_wide_node {
     float lo[3][4], hi[3][4];
     int32_t first[4], count[4];
+    int32_t block[4];       /* a leaf's first block of 8 triangles' corners */
 } ms_wide_node;
 
 struct ms_sdf_mesh {
@@ -19,7 +20,8 @@ struct ms_sdf_mesh {
     int64_t n_nodes;
     ms_wide_node *wide;     /* the same tree, 4-wide: the CPU walks this */
     float extent;           /* no triangle coordinate is larger in magnitude */
-    float *corner;          /* [9][n_tris + 8]: a, b, c by coordinate, leaf order */
+    float *block;           /* [blocks][9][8]: corners a, b, c by coordinate of
+                               8 triangles of one leaf, padded by repeats */
     uint8_t *exact_only;    /* triangles too thin for the float pre-test */
     ms_sdf_tri *tris;       /* in leaf order */
     int32_t *source;        /* index in the source mesh of tris[i] */

@@ -15,6 +15,8 @@
 
 #include "sdf_internal.h"
 
+enum { BLOCK_ROWS = 28 };   /* floats per triangle in a block, see block_lanes */
+
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v8f __attribute__((vector_size(32)));
@@ -37,10 +39,13 @@ typedef struct {
     const ms_bvh_node *bin;
     ms_wide_node *wide;
     int32_t n;
+    int64_t blocks;
 } collapser;
 
-static void set_slot(ms_wide_node *w, int k, const ms_bvh_node *b, int32_t first, int32_t count)
+static void set_slot(collapser *c, ms_wide_node *w, int k, const ms_bvh_node *b, int32_t first, int32_t count)
 {
+    w->block[k] = (int32_t)c->blocks;
+    if (count > 0) c->blocks += (count + 7) / 8;
     for (int a = 0; a < 3; a++) {
         w->lo[a][k] = b ? b->lo[a] : INFINITY;
         w->hi[a][k] = b ? b->hi[a] : -INFINITY;
@@ -73,12 +78,12 @@ static int32_t collapse(collapser *c, int32_t n)
     int32_t me = c->n++;
     for (int k = 0; k < 4; k++) {
         if (k >= ns) {
-            set_slot(&c->wide[me], k, NULL, 0, -1);
+            set_slot(c, &c->wide[me], k, NULL, 0, -1);
             continue;
         }
         const ms_bvh_node *b = &c->bin[slot[k]];
         int32_t first = b->count > 0 ? b->first : collapse(c, slot[k]);
-        set_slot(&c->wide[me], k, b, first, b->count);
+        set_slot(c, &c->wide[me], k, b, first, b->count);
     }
     return me;
 }
@@ -97,32 +102,73 @@ static int too_thin(const ms_sdf_tri *t)
     return ms_dot3(n, n) < 1e-6 * ms_dot3(ab, ab) * ms_dot3(ac, ac);
 }
 
-/* Corner coordinates by axis, padded with 8 copies of the last triangle so
- * that eight lanes can always be loaded. */
-static ms_status build_corners(ms_sdf_mesh *s)
+/* What the float pre-test reads of one triangle, in double before the
+ * single rounding: corner a, edges ab, bc, ca, minus their inverse squared
+ * lengths, the unit normal, the in-plane inward normals of the edges
+ * (normal x edge) and the longest edge squared. */
+static void block_lanes(const ms_sdf_tri *t, float out[BLOCK_ROWS])
 {
-    size_t stride = (size_t)s->n_tris + 8;
-    ms_status st = ms_alloc_array((void **)&s->corner, 9 * stride, sizeof *s->corner, 0, "distance hierarchy");
-    if (!st) st = ms_alloc_array((void **)&s->exact_only, stride, 1, 0, "distance hierarchy");
-    if (st) return st;
-    for (size_t i = 0; i < stride; i++) {
-        const ms_sdf_tri *t = &s->tris[i < (size_t)s->n_tris ? i : (size_t)s->n_tris - 1];
-        const float *v[3] = {t->a, t->b, t->c};
-        for (int k = 0; k < 9; k++) s->corner[(size_t)k * stride + i] = v[k / 3][k % 3];
-        if (i < (size_t)s->n_tris) s->exact_only[i] = (uint8_t)too_thin(t);
+    const float *v[3] = {t->a, t->b, t->c};
+    double e[3][3], n[3], m[3][3], nn, me2 = 0;
+    for (int k = 0; k < 3; k++)
+        for (int a = 0; a < 3; a++) e[k][a] = (double)v[(k + 1) % 3][a] - v[k][a];
+    n[0] = e[0][1] * -e[2][2] - e[0][2] * -e[2][1];
+    n[1] = e[0][2] * -e[2][0] - e[0][0] * -e[2][2];
+    n[2] = e[0][0] * -e[2][1] - e[0][1] * -e[2][0];
+    nn = sqrt(ms_dot3(n, n));
+    for (int k = 0; k < 3; k++) {
+        m[k][0] = n[1] * e[k][2] - n[2] * e[k][1];
+        m[k][1] = n[2] * e[k][0] - n[0] * e[k][2];
+        m[k][2] = n[0] * e[k][1] - n[1] * e[k][0];
+        double ee = ms_dot3(e[k], e[k]);
+        me2 = fmax(me2, ee);
+        out[12 + k] = (float)(ee > 0 ? -1 / ee : 0);
     }
+    for (int a = 0; a < 3; a++) {
+        out[a] = v[0][a];
+        for (int k = 0; k < 3; k++) {
+            out[3 + 3 * k + a] = (float)e[k][a];
+            out[18 + 3 * k + a] = (float)m[k][a];
+        }
+        out[15 + a] = (float)(nn > 0 ? n[a] / nn : 0);
+    }
+    out[27] = (float)me2;
+}
+
+/* Each leaf's triangles in blocks of 8 lanes, the last block padded with
+ * repeats of the leaf's last triangle, so a block is one aligned read. */
+static ms_status build_blocks(ms_sdf_mesh *s, int32_t n_wide, int64_t n_blocks)
+{
+    size_t bytes;
+    if (!ms_mul3_size((size_t)n_blocks, 8 * BLOCK_ROWS, sizeof *s->block, &bytes)
+        || posix_memalign((void **)&s->block, 64, bytes ? bytes : 64))
+        return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    ms_status st = ms_alloc_array((void **)&s->exact_only, (size_t)s->n_tris, 1, 0, "distance hierarchy");
+    if (st) return st;
+    for (int64_t i = 0; i < s->n_tris; i++) s->exact_only[i] = (uint8_t)too_thin(&s->tris[i]);
+    for (int32_t w = 0; w < n_wide; w++)
+        for (int k = 0; k < 4; k++) {
+            const ms_wide_node *nd = &s->wide[w];
+            for (int32_t j = 0; j < nd->count[k]; j += 8)
+                for (int l = 0; l < 8; l++) {
+                    float lane[BLOCK_ROWS];
+                    block_lanes(&s->tris[nd->first[k] + (j + l < nd->count[k] ? j + l : nd->count[k] - 1)], lane);
+                    float *blk = s->block + ((size_t)nd->block[k] + (size_t)j / 8) * 8 * BLOCK_ROWS;
+                    for (int q = 0; q < BLOCK_ROWS; q++) blk[8 * q + l] = lane[q];
+                }
+        }
     return MS_OK;
 }
 
 ms_status ms_sdf_build_wide(ms_sdf_mesh *s)
 {
-    collapser c = {s->nodes, NULL, 0};
+    collapser c = {s->nodes, NULL, 0, 0};
     c.wide = malloc((size_t)(s->n_nodes > 1 ? s->n_nodes : 2) * sizeof *c.wide);
     if (!c.wide) return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     if (s->nodes[0].count > 0) {   /* the whole mesh is one leaf */
         c.n = 1;
-        set_slot(&c.wide[0], 0, &s->nodes[0], s->nodes[0].first, s->nodes[0].count);
-        for (int k = 1; k < 4; k++) set_slot(&c.wide[0], k, NULL, 0, -1);
+        set_slot(&c, &c.wide[0], 0, &s->nodes[0], s->nodes[0].first, s->nodes[0].count);
+        for (int k = 1; k < 4; k++) set_slot(&c, &c.wide[0], k, NULL, 0, -1);
     } else {
         collapse(&c, 0);
     }
@@ -134,7 +180,7 @@ ms_status ms_sdf_build_wide(ms_sdf_mesh *s)
             big = m > big ? m : big;
         }
     s->extent = big;
-    return build_corners(s);
+    return build_blocks(s, c.n, c.blocks);
 }
 
 #endif
@@ -156,6 +202,11 @@ static inline v4f box_d2(const ms_wide_node *w, const float *p, float slack)
     return d2;
 }
 
+#ifdef __AVX__
+#include <immintrin.h>
+static inline v8f vmin8(v8f a, v8f b) { return (v8f)_mm256_min_ps((__m256)a, (__m256)b); }
+static inline v8f vmax8(v8f a, v8f b) { return (v8f)_mm256_max_ps((__m256)a, (__m256)b); }
+#else
 static inline v8f vmin8(v8f a, v8f b)
 {
     v8i m = a < b;
@@ -167,6 +218,7 @@ static inline v8f vmax8(v8f a, v8f b)
     v8i m = a > b;
     return (v8f)((m & (v8i)a) | (~m & (v8i)b));
 }
+#endif
 
 typedef struct { v8f x, y, z; } v8p;
 
@@ -177,57 +229,55 @@ static inline v8p cross8(v8p u, v8p v)
     return (v8p){u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x};
 }
 
-/* Squared distance from the origin to segment u-v. */
-static inline v8f seg_d2(v8p u, v8p v)
+static inline v8f row(const float *blk, int r)
+{
+    v8f x;
+    __builtin_memcpy(&x, blk + 8 * r, sizeof x);
+    return x;
+}
+
+static inline v8p rows3(const float *blk, int r) { return (v8p){row(blk, r), row(blk, r + 1), row(blk, r + 2)}; }
+
+/* Squared distance from the origin to the segment from u along e, given
+ * minus the inverse of |e|^2. */
+static inline v8f seg_d2(v8p u, v8p e, v8f neg_inv)
 {
     v8f zero = {0}, one = zero + 1;
-    v8p e = sub8(v, u);
-    v8f ee = dot8(e, e), t = -dot8(u, e) / vmax8(ee, zero + 1e-30f);
-    t = vmin8(vmax8(t, zero), one);
+    v8f t = vmin8(vmax8(dot8(u, e) * neg_inv, zero), one);
     v8p q = {u.x + t * e.x, u.y + t * e.y, u.z + t * e.z};
     return dot8(q, q);
 }
 
-/* Corners of triangles i0..i0+7 relative to the query rounded to float. */
-static inline void corners_from(const ms_sdf_mesh *s, int32_t i0, const float *pf, v8p c[3])
-{
-    size_t stride = (size_t)s->n_tris + 8;
-    v8f *v = &c[0].x;
-    for (int k = 0; k < 9; k++) {
-        v8f x;
-        __builtin_memcpy(&x, s->corner + (size_t)k * stride + i0, sizeof x);
-        v[k] = x - pf[k % 3];
-    }
-}
-
-/* A lower bound on the squared distance from p to each of 8 triangles. Inside the
+/* A lower bound on the squared distance from p to each triangle of a
+ * block, in coordinates relative to p rounded to float. Inside the
  * triangle's prism the plane distance is used, which is a lower bound
  * anyway; outside, the nearest edge. A projection misjudged near an edge
  * in float changes the distance only by the square of the error. Two
- * margins: 1e-4 of the largest corner distance squared, orders above float
- * rounding of quantities that size, and, by the caller, `shift`, more than
- * p moved when it was rounded to float (distance is 1-Lipschitz in p). */
-static inline v8f tri_lower_d2(const ms_sdf_mesh *s, int32_t i0, const float *pf)
+ * margins: 1e-4 of a bound on the corners' squared distance, orders above
+ * float rounding of quantities that size, and, by the caller, `shift`, more
+ * than p moved when it was rounded to float (distance is 1-Lipschitz). */
+static inline v8f tri_lower_d2(const ms_sdf_mesh *s, int64_t blk_index, const float *pf)
 {
-    v8p c[3];
-    corners_from(s, i0, pf, c);
-    v8p ab = sub8(c[1], c[0]), ac = sub8(c[2], c[0]), bc = sub8(c[2], c[1]);
-    v8p n = cross8(ab, ac);
-    v8f nn = dot8(n, n), an = dot8(c[0], n), zero = {0};
-    v8i in = (dot8(cross8(ab, c[0]), n) <= 0) & (dot8(cross8(bc, c[1]), n) <= 0) & (dot8(cross8(ac, c[0]), n) >= 0);
-    v8f plane = an * an / vmax8(nn, zero + 1e-30f);
-    v8f edge = vmin8(vmin8(seg_d2(c[0], c[1]), seg_d2(c[1], c[2])), seg_d2(c[2], c[0]));
-    v8f d2 = (v8f)((in & (v8i)plane) | (~in & (v8i)edge));
-    v8f big = vmax8(vmax8(dot8(c[0], c[0]), dot8(c[1], c[1])), dot8(c[2], c[2]));
+    const float *blk = s->block + (size_t)blk_index * 8 * BLOCK_ROWS;
+    v8p va = rows3(blk, 0), e0 = rows3(blk, 3), e1 = rows3(blk, 6), e2 = rows3(blk, 9);
+    va = (v8p){va.x - pf[0], va.y - pf[1], va.z - pf[2]};
+    v8p vb = {va.x + e0.x, va.y + e0.y, va.z + e0.z}, vc = {va.x - e2.x, va.y - e2.y, va.z - e2.z};
+    v8f zero = {0};
+    v8i in = (dot8(va, rows3(blk, 18)) <= zero) & (dot8(vb, rows3(blk, 21)) <= zero) & (dot8(vc, rows3(blk, 24)) <= zero);
+    v8f h = dot8(va, rows3(blk, 15));
+    v8f edge = vmin8(vmin8(seg_d2(va, e0, row(blk, 12)), seg_d2(vb, e1, row(blk, 13))), seg_d2(vc, e2, row(blk, 14)));
+    v8f d2 = (v8f)((in & (v8i)(h * h)) | (~in & (v8i)edge));
+    v8f big = 2 * (dot8(va, va) + row(blk, 27));
     return d2 - 1e-4f * big;
 }
 
-static void visit_leaf(const ms_sdf_mesh *s, int32_t first, int32_t count, const double *p, const float *pf,
+static void visit_leaf(const ms_sdf_mesh *s, const ms_wide_node *w, int k, const double *p, const float *pf,
                        float shift, ms_sdf_best *b)
 {
+    int32_t first = w->first[k], count = w->count[k];
     for (int32_t i0 = first; i0 < first + count; i0 += 8) {
         float lower[8];
-        v8f l8 = tri_lower_d2(s, i0, pf);
+        v8f l8 = tri_lower_d2(s, w->block[k] + (i0 - first) / 8, pf);
         __builtin_memcpy(lower, &l8, sizeof lower);
         int n = first + count - i0 < 8 ? first + count - i0 : 8;
         for (int l = 0; l < n; l++) {
@@ -243,29 +293,40 @@ typedef struct { int32_t node; float d2; } entry;
  * distance is within a relative margin of it (float sums round). */
 static inline int may_hold(double d2, const ms_sdf_best *b) { return d2 <= b->d2 * (1 + 1e-5); }
 
+static inline void order2(int32_t *a, int32_t *b)
+{
+    int32_t lo = *a < *b ? *a : *b, hi = *a < *b ? *b : *a;
+    *a = lo;
+    *b = hi;
+}
+
+/* Children within reach, nearest first, with no data-dependent branch: a
+ * non-negative float orders like its bits, so each child's key is its
+ * distance's bits with the child's index in the two lowest (ordering only;
+ * the pruning tests read the exact distances). Others sort last. */
 static void visit_wide(const ms_sdf_mesh *s, const ms_wide_node *w, const double *p, const float *pf, float slack,
                        ms_sdf_best *b, entry *stack, int *sp)
 {
     float d2[4];
     v4f v = box_d2(w, pf, slack);
     __builtin_memcpy(d2, &v, sizeof d2);
-    int ord[4] = {0, 1, 2, 3};
-    static const int net[5][2] = {{0, 1}, {2, 3}, {0, 2}, {1, 3}, {1, 2}};   /* nearest first */
-    for (int i = 0; i < 5; i++) {
-        int a = ord[net[i][0]], c = ord[net[i][1]];
-        int swap = d2[c] < d2[a];
-        ord[net[i][0]] = swap ? c : a;
-        ord[net[i][1]] = swap ? a : c;
+    float limit = (float)(b->d2 * (1 + 2e-5));
+    int32_t key[4];
+    for (int k = 0; k < 4; k++) {
+        int32_t bits;
+        __builtin_memcpy(&bits, &d2[k], sizeof bits);
+        key[k] = w->count[k] >= 0 && d2[k] <= limit ? (bits & ~3) | k : INT32_MAX;
     }
+    order2(&key[0], &key[1]);
+    order2(&key[2], &key[3]);
+    order2(&key[0], &key[2]);
+    order2(&key[1], &key[3]);
+    order2(&key[1], &key[2]);
     int inner[4], ni = 0;
-    for (int i = 0; i < 4; i++) {
-        int k = ord[i];
-        if (w->count[k] < 0 || !may_hold(d2[k], b)) continue;
-        if (w->count[k] == 0) {
-            inner[ni++] = k;
-            continue;
-        }
-        visit_leaf(s, w->first[k], w->count[k], p, pf, slack, b);
+    for (int i = 0; i < 4 && key[i] != INT32_MAX; i++) {
+        int k = key[i] & 3;
+        if (w->count[k] == 0) inner[ni++] = k;
+        else if (may_hold(d2[k], b)) visit_leaf(s, w, k, p, pf, slack, b);
     }
     while (ni > 0) {   /* farthest pushed first, nearest popped first */
         int k = inner[--ni];
