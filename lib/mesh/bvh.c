@@ -15,36 +15,41 @@ enum { LEAF_SIZE = 8, MAX_DEPTH = MS_BVH_MAX_DEPTH - 4 };
 static inline float lo_f(float a, float b) { return a < b ? a : b; }
 static inline float hi_f(float a, float b) { return a > b ? a : b; }
 
+/* Directed edges grouped by their start vertex (compressed rows): the
+ * twin of edge u->v is found among v's few out-edges. Marching-cubes
+ * meshes number nearby vertices together, so this stays in cache where a
+ * hash table over all edges would not. */
 typedef struct {
-    uint64_t *key;      /* (from << 32 | to) + 1, 0 = empty */
-    int64_t *val;       /* 3 * triangle + corner */
-    uint64_t mask;
+    int64_t *start;     /* nv + 1 */
+    int32_t *to;        /* 3 nt: end vertex */
+    int64_t *corner;    /* 3 nt: 3 * triangle + corner */
 } edge_map;
 
 static ms_status edge_map_build(const ms_mesh *m, edge_map *h)
 {
-    uint64_t cap = 16;
-    while (cap < (uint64_t)m->nt * 6) cap <<= 1;
-    h->mask = cap - 1;
-    h->key = calloc(cap, sizeof *h->key);
-    h->val = malloc(cap * sizeof *h->val);
-    if (!h->key || !h->val) return ms_fail(MS_ERR_NOMEM, "out of memory for mesh edges");
+    size_t ne = (size_t)m->nt * 3;
+    h->start = calloc((size_t)m->nv + 1, sizeof *h->start);
+    h->to = malloc(ne * sizeof *h->to);
+    h->corner = malloc(ne * sizeof *h->corner);
+    if (!h->start || !h->to || !h->corner) return ms_fail(MS_ERR_NOMEM, "out of memory for mesh edges");
+    for (size_t i = 0; i < ne; i++) h->start[m->t[i] + 1]++;
+    for (int64_t v = 0; v < m->nv; v++) h->start[v + 1] += h->start[v];
     for (int64_t t = 0; t < m->nt; t++)
         for (int c = 0; c < 3; c++) {
-            uint64_t k = ((uint64_t)(uint32_t)m->t[3 * t + c] << 32 | (uint32_t)m->t[3 * t + (c + 1) % 3]) + 1;
-            uint64_t s = ms_hash64(k) & h->mask;
-            while (h->key[s] && h->key[s] != k) s = (s + 1) & h->mask;
-            h->key[s] = k;
-            h->val[s] = 3 * t + c;
+            int32_t from = m->t[3 * t + c];
+            int64_t slot = h->start[from]++;
+            h->to[slot] = m->t[3 * t + (c + 1) % 3];
+            h->corner[slot] = 3 * t + c;
         }
+    for (int64_t v = m->nv; v > 0; v--) h->start[v] = h->start[v - 1];   /* undo the fill's advance */
+    h->start[0] = 0;
     return MS_OK;
 }
 
 static int64_t edge_map_find(const edge_map *h, int32_t from, int32_t to)
 {
-    uint64_t k = ((uint64_t)(uint32_t)from << 32 | (uint32_t)to) + 1;
-    for (uint64_t s = ms_hash64(k) & h->mask; h->key[s]; s = (s + 1) & h->mask)
-        if (h->key[s] == k) return h->val[s];
+    for (int64_t k = h->start[from]; k < h->start[from + 1]; k++)
+        if (h->to[k] == to) return h->corner[k];
     return -1;
 }
 
@@ -105,8 +110,9 @@ static ms_status pseudo_normals(const ms_mesh *m, double *fn, double *vn, ms_sdf
         bounding_sphere(o);
     }
 out:
-    free(h.key);
-    free(h.val);
+    free(h.start);
+    free(h.to);
+    free(h.corner);
     return st;
 }
 
@@ -160,11 +166,13 @@ static int64_t partition(builder *b, int64_t lo, int64_t hi)
     return i;
 }
 
+/* Leaves take their triangles' bounds, inner nodes their children's (the
+ * same minima and maxima, found once instead of at every level). */
 static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int depth)
 {
     ms_bvh_node *nd = &b->node[node];
-    set_bounds(b, nd, lo, hi);
     if (hi - lo <= LEAF_SIZE || depth >= MAX_DEPTH) {
+        set_bounds(b, nd, lo, hi);
         nd->first = (int32_t)lo;
         nd->count = (int32_t)(hi - lo);
         return;
@@ -175,6 +183,10 @@ static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int dep
     nd->count = 0;
     build_node(b, child, lo, mid, depth + 1);
     build_node(b, child + 1, mid, hi, depth + 1);
+    for (int a = 0; a < 3; a++) {
+        nd->lo[a] = lo_f(b->node[child].lo[a], b->node[child + 1].lo[a]);
+        nd->hi[a] = hi_f(b->node[child].hi[a], b->node[child + 1].hi[a]);
+    }
 }
 
 static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)

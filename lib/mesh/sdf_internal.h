@@ -2,7 +2,6 @@
 #ifndef MEDSEG_SDF_INTERNAL_H
 #define MEDSEG_SDF_INTERNAL_H
 
-#include "medseg/rng.h"
 #include "medseg/sdf.h"
 #include "sdf_math.h"
 
