@@ -97,7 +97,9 @@ got = compare(x, 6, "two touching labels", per_label=True)
 c.check(got.max() == 2, "touching labels stay apart")
 
 # Empty and full volumes, float input.
-for name, x in [("empty", np.zeros((9, 8, 7), np.uint8)), ("full", np.ones((9, 8, 7), np.float32))]:
+# (9-voxel rows take the run labeller, 40-voxel rows the block labeller.)
+for name, x in [("empty", np.zeros((9, 8, 7), np.uint8)), ("full", np.ones((9, 8, 7), np.float32)),
+                ("empty, wide rows", np.zeros((40, 8, 7), np.uint8)), ("full, wide rows", np.ones((40, 8, 7), np.float32))]:
     got = compare(x, 26, name)
 r = medseg("components", "--json", save(np.zeros((5, 5, 5), np.uint8), "e.nii"), os.path.join(d, "e_out.nii"))
 c.check(json.loads(r.stdout)["count"] == 0, "empty volume: count 0 in JSON")
