@@ -53,6 +53,17 @@ static inline int cc_bits_next(cc_bit_iter *it, cc_run *r)
  * a component's first run also sets its value. */
 void cc_take_run(ms_component *m, cc_run r, int64_t y, int64_t z, int64_t value);
 
+/* Union-find root with path halving; links always point to a smaller
+ * index, so roots are each set's first element. */
+static inline uint32_t cc_find(uint32_t *p, uint32_t x)
+{
+    while (p[x] != x) {
+        p[x] = p[p[x]];
+        x = p[x];
+    }
+    return x;
+}
+
 /* Checks per-label values fit int32 and are whole numbers. */
 ms_status cc_check_label_values(const ms_volume *in);
 

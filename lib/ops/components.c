@@ -29,15 +29,6 @@ typedef struct cc_job {
     int32_t *scratch;      /* a painting row per slab */
 } cc_job;
 
-static inline uint32_t find(uint32_t *p, uint32_t x)
-{
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
-}
-
 /* Earlier rows that can touch row (y, z), with the x extension each needs
  * (-1: not a neighbour at that connectivity). */
 typedef struct prev_row { int64_t dy, dz; int ext6, ext18, ext26; } prev_row;
@@ -60,7 +51,7 @@ static uint32_t join_run(const cc_job *j, size_t i, walk *w, uint32_t root)
     while (w->k < w->end && run[w->k].x1 + w->ext <= run[i].x0) w->k++;
     for (size_t m = w->k; m < w->end && run[m].x0 < run[i].x1 + w->ext; m++) {
         if (j->val && j->val[i] != j->val[m]) continue;
-        uint32_t r = find(p, (uint32_t)m);
+        uint32_t r = cc_find(p, (uint32_t)m);
         if (r < root) {
             p[root] = r;
             root = r;
@@ -90,7 +81,7 @@ static void join_with_prev(const cc_job *j, int64_t y, int64_t z, int64_t zmin, 
         w[nw++] = (walk){j->row_start[q], j->row_start[q + 1], ext};
     }
     for (size_t i = j->row_start[r]; i < j->row_start[r + 1]; i++) {
-        uint32_t root = find(j->parent, (uint32_t)i);
+        uint32_t root = cc_find(j->parent, (uint32_t)i);
         for (int k = 0; k < nw; k++) root = join_run(j, i, &w[k], root);
     }
 }

@@ -58,15 +58,6 @@ static const int BLOCK[4][2] = {{0, 0}, {1, 0}, {0, 1}, {1, 1}};   /* raster ord
 
 static size_t block_index(const bk_job *j, int64_t by, int64_t bz) { return (size_t)(bz * j->nby + by); }
 
-static inline uint32_t find(uint32_t *p, uint32_t x)
-{
-    while (p[x] != x) {
-        p[x] = p[p[x]];
-        x = p[x];
-    }
-    return x;
-}
-
 /* Bits of word i that lie in [x0, x1). */
 static inline uint64_t span_mask(size_t i, int64_t x0, int64_t x1)
 {
@@ -103,7 +94,7 @@ static void join_edges(const bk_job *j, size_t ba, const uint64_t *ea, size_t bb
     while (ka < ea_end && kb < eb_end) {
         cc_run a = j->node[ka], b = j->node[kb];
         if (a.x0 < b.x1 + 1 && b.x0 < a.x1 + 1) {
-            uint32_t ra = find(p, (uint32_t)ka), rb = find(p, (uint32_t)kb);
+            uint32_t ra = cc_find(p, (uint32_t)ka), rb = cc_find(p, (uint32_t)kb);
             if (ra != rb && nodes_touch(j, ea, a, eb, b)) {
                 if (ra < rb) p[rb] = ra;
                 else p[ra] = rb;
