@@ -117,51 +117,46 @@ out:
     return st;
 }
 
+/* A triangle as the builder sees it, moved with its range as ranges are
+ * split, so every pass reads memory in order. */
+typedef struct {
+    float c[3];             /* centroid */
+    float lo[3], hi[3];
+    int32_t idx;
+} rec;
+
 typedef struct {
     ms_bvh_node *node;
     int64_t n_nodes;
-    const ms_sdf_tri *tri;
-    int32_t *idx;
-    float (*ctr)[3];
-    float (*box)[6];    /* each triangle's bounds: lo xyz, hi xyz */
+    rec *r;
 } builder;
 
-static void set_bounds(builder *b, ms_bvh_node *nd, int64_t lo, int64_t hi)
+static void set_bounds(const builder *b, ms_bvh_node *nd, int64_t lo, int64_t hi)
 {
     for (int a = 0; a < 3; a++) {
         nd->lo[a] = INFINITY;
         nd->hi[a] = -INFINITY;
     }
-    for (int64_t i = lo; i < hi; i++) {
-        const ms_sdf_tri *t = &b->tri[b->idx[i]];
+    for (int64_t i = lo; i < hi; i++)
         for (int a = 0; a < 3; a++) {
-            float mn = lo_f(t->a[a], lo_f(t->b[a], t->c[a])), mx = hi_f(t->a[a], hi_f(t->b[a], t->c[a]));
-            nd->lo[a] = lo_f(nd->lo[a], mn);
-            nd->hi[a] = hi_f(nd->hi[a], mx);
+            nd->lo[a] = lo_f(nd->lo[a], b->r[i].lo[a]);
+            nd->hi[a] = hi_f(nd->hi[a], b->r[i].hi[a]);
         }
-    }
 }
 
 enum { BINS = 16 };
 
 typedef struct { float lo[3], hi[3]; int64_t n; } bin;
 
-static void bin_add(bin *x, const float *box)
-{
-    for (int a = 0; a < 3; a++) {
-        x->lo[a] = lo_f(x->lo[a], box[a]);
-        x->hi[a] = hi_f(x->hi[a], box[3 + a]);
-    }
-    x->n++;
-}
+static const bin EMPTY_BIN = {{INFINITY, INFINITY, INFINITY}, {-INFINITY, -INFINITY, -INFINITY}, 0};
 
-static void bin_merge(bin *x, const bin *y)
+static void bin_add(bin *x, const float *lo, const float *hi, int64_t n)
 {
     for (int a = 0; a < 3; a++) {
-        x->lo[a] = lo_f(x->lo[a], y->lo[a]);
-        x->hi[a] = hi_f(x->hi[a], y->hi[a]);
+        x->lo[a] = lo_f(x->lo[a], lo[a]);
+        x->hi[a] = hi_f(x->hi[a], hi[a]);
     }
-    x->n += y->n;
+    x->n += n;
 }
 
 static double bin_cost(const bin *x)
@@ -171,54 +166,64 @@ static double bin_cost(const bin *x)
     return (e[0] * e[1] + e[1] * e[2] + e[2] * e[0]) * (double)x->n;
 }
 
-static const bin EMPTY_BIN = {{INFINITY, INFINITY, INFINITY}, {-INFINITY, -INFINITY, -INFINITY}, 0};
-
 static int bin_of(float c, float lo, float scale)
 {
     int k = (int)((c - lo) * scale);
     return k < 0 ? 0 : k >= BINS ? BINS - 1 : k;
 }
 
-/* Surface-area heuristic over centroid bins: the split minimising the
- * children's summed area times triangle count, on the best axis. */
+/* Best split of one axis's bins: sets *cost and returns the last bin on
+ * the left, or -1 when no split leaves both sides non-empty. */
+static int best_split(const bin *bins, double *cost)
+{
+    bin right[BINS], left = EMPTY_BIN;
+    right[BINS - 1] = bins[BINS - 1];
+    for (int k = BINS - 2; k >= 0; k--) {
+        right[k] = right[k + 1];
+        bin_add(&right[k], bins[k].lo, bins[k].hi, bins[k].n);
+    }
+    int best = -1;
+    *cost = INFINITY;
+    for (int k = 0; k < BINS - 1; k++) {
+        bin_add(&left, bins[k].lo, bins[k].hi, bins[k].n);
+        double c = bin_cost(&left) + bin_cost(&right[k + 1]);
+        if (left.n && right[k + 1].n && c < *cost) *cost = c, best = k;
+    }
+    return best;
+}
+
+/* Surface-area heuristic over 16 centroid bins on each axis (binned in one
+ * pass): the split minimising the children's area times triangle count. */
 static int64_t partition(builder *b, int64_t lo, int64_t hi)
 {
-    float cl[3] = {INFINITY, INFINITY, INFINITY}, ch[3] = {-INFINITY, -INFINITY, -INFINITY};
+    float cl[3] = {INFINITY, INFINITY, INFINITY}, ch[3] = {-INFINITY, -INFINITY, -INFINITY}, scale[3];
     for (int64_t i = lo; i < hi; i++)
         for (int a = 0; a < 3; a++) {
-            cl[a] = lo_f(cl[a], b->ctr[b->idx[i]][a]);
-            ch[a] = hi_f(ch[a], b->ctr[b->idx[i]][a]);
+            cl[a] = lo_f(cl[a], b->r[i].c[a]);
+            ch[a] = hi_f(ch[a], b->r[i].c[a]);
         }
-    int best_ax = -1, best_k = 0;
-    double best = INFINITY;
-    for (int ax = 0; ax < 3; ax++) {
-        if (!(ch[ax] > cl[ax])) continue;
-        float scale = BINS / (ch[ax] - cl[ax]);
-        bin bins[BINS], right[BINS];
-        for (int k = 0; k < BINS; k++) bins[k] = EMPTY_BIN;
-        for (int64_t i = lo; i < hi; i++) bin_add(&bins[bin_of(b->ctr[b->idx[i]][ax], cl[ax], scale)], b->box[b->idx[i]]);
-        right[BINS - 1] = bins[BINS - 1];
-        for (int k = BINS - 2; k >= 0; k--) {
-            right[k] = right[k + 1];
-            bin_merge(&right[k], &bins[k]);
-        }
-        bin left = EMPTY_BIN;
-        for (int k = 0; k < BINS - 1; k++) {
-            bin_merge(&left, &bins[k]);
-            double cost = bin_cost(&left) + bin_cost(&right[k + 1]);
-            if (left.n && right[k + 1].n && cost < best) best = cost, best_ax = ax, best_k = k;
-        }
+    bin bins[3][BINS];
+    for (int a = 0; a < 3; a++) {
+        scale[a] = ch[a] > cl[a] ? BINS / (ch[a] - cl[a]) : 0;
+        for (int k = 0; k < BINS; k++) bins[a][k] = EMPTY_BIN;
     }
-    if (best_ax < 0) return lo + (hi - lo) / 2;   /* all centroids equal */
-    float scale = BINS / (ch[best_ax] - cl[best_ax]);
+    for (int64_t i = lo; i < hi; i++)
+        for (int a = 0; a < 3; a++) bin_add(&bins[a][bin_of(b->r[i].c[a], cl[a], scale[a])], b->r[i].lo, b->r[i].hi, 1);
+    int ax = -1, split = 0;
+    double best = INFINITY, cost;
+    for (int a = 0; a < 3; a++) {
+        int k = best_split(bins[a], &cost);
+        if (k >= 0 && cost < best) best = cost, ax = a, split = k;
+    }
+    if (ax < 0) return lo + (hi - lo) / 2;   /* all centroids equal */
     int64_t i = lo, j = hi - 1;
     while (i <= j) {
-        if (bin_of(b->ctr[b->idx[i]][best_ax], cl[best_ax], scale) <= best_k) {
+        if (bin_of(b->r[i].c[ax], cl[ax], scale[ax]) <= split) {
             i++;
         } else {
-            int32_t t = b->idx[i];
-            b->idx[i] = b->idx[j];
-            b->idx[j--] = t;
+            rec t = b->r[i];
+            b->r[i] = b->r[j];
+            b->r[j--] = t;
         }
     }
     return i;
@@ -250,40 +255,33 @@ static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int dep
 static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
 {
     builder b = {0};
-    b.tri = tri;
     b.node = malloc((size_t)(2 * nt) * sizeof *b.node);
-    b.idx = malloc((size_t)nt * sizeof *b.idx);
-    b.ctr = malloc((size_t)nt * sizeof *b.ctr);
-    b.box = malloc((size_t)nt * sizeof *b.box);
+    b.r = malloc((size_t)nt * sizeof *b.r);
     s->tris = malloc((size_t)nt * sizeof *s->tris);
     s->source = malloc((size_t)nt * sizeof *s->source);
-    if (!b.node || !b.idx || !b.ctr || !b.box || !s->tris || !s->source) {
-        free(b.box);
+    if (!b.node || !b.r || !s->tris || !s->source) {
         free(b.node);
-        free(b.idx);
-        free(b.ctr);
+        free(b.r);
         return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     }
     for (int64_t t = 0; t < nt; t++) {
-        b.idx[t] = (int32_t)t;
+        b.r[t].idx = (int32_t)t;
         for (int a = 0; a < 3; a++) {
-            b.ctr[t][a] = (tri[t].a[a] + tri[t].b[a] + tri[t].c[a]) / 3.0f;
-            b.box[t][a] = lo_f(tri[t].a[a], lo_f(tri[t].b[a], tri[t].c[a]));
-            b.box[t][3 + a] = hi_f(tri[t].a[a], hi_f(tri[t].b[a], tri[t].c[a]));
+            b.r[t].c[a] = (tri[t].a[a] + tri[t].b[a] + tri[t].c[a]) / 3.0f;
+            b.r[t].lo[a] = lo_f(tri[t].a[a], lo_f(tri[t].b[a], tri[t].c[a]));
+            b.r[t].hi[a] = hi_f(tri[t].a[a], hi_f(tri[t].b[a], tri[t].c[a]));
         }
     }
     b.n_nodes = 1;
     build_node(&b, 0, 0, nt, 0);
     for (int64_t i = 0; i < nt; i++) {
-        s->tris[i] = tri[b.idx[i]];
-        s->source[i] = b.idx[i];
+        s->tris[i] = tri[b.r[i].idx];
+        s->source[i] = b.r[i].idx;
     }
     s->nodes = b.node;
     s->n_nodes = b.n_nodes;
     s->n_tris = nt;
-    free(b.idx);
-    free(b.ctr);
-    free(b.box);
+    free(b.r);
     return MS_OK;
 }
 
