@@ -9,7 +9,9 @@
 
 #include "sdf_internal.h"
 
-enum { LEAF_SIZE = 8, MAX_DEPTH = MS_BVH_MAX_DEPTH - 4 };
+/* Depth is capped below the walks' stack size by the levels a merge of up
+ * to MS_SDF_MERGE_MAX trees adds on top (sdf_merge.c). */
+enum { LEAF_SIZE = 8, MAX_DEPTH = MS_BVH_MAX_DEPTH - 8 };
 
 /* Plain comparisons: libm's fminf/fmaxf are calls that handle NaN, and the
  * coordinates here never are NaN. */

@@ -1,6 +1,7 @@
-/* Signed distances of a sampled shape: every hierarchy (the union, each
- * class, all classes together for the nearest class) is built first, in
- * parallel, then queried with all threads (or on the GPU). */
+/* Signed distances of a sampled shape: the union's and each class's
+ * hierarchies are built first, in parallel, and the classes' merged into
+ * one for the nearest class; then all are queried with all threads (or on
+ * the GPU). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,46 +22,32 @@ static void build_range(void *arg, size_t b, size_t e)
     for (size_t i = b; i < e; i++) t->st[i] = ms_sdf_build(t->mesh[i], &t->tree[i]);
 }
 
-/* All class meshes as one, for the nearest class of near points. */
-static ms_status concat_classes(const ms_shape *s, ms_mesh *all, int32_t **tri_cls)
+/* The class of each triangle of the merged class tree: classes in order,
+ * each class's triangles in its own mesh's order. */
+static ms_status triangle_classes(const ms_shape *s, int32_t **tri_cls)
 {
-    memset(all, 0, sizeof *all);
     ms_mesh *list[MS_SHAPE_MAX_CLASSES];
     int cls[MS_SHAPE_MAX_CLASSES], k = ms_shape_class_meshes(s, NULL, list, cls);
-    for (int m = 0; m < k; m++) {
-        all->nv += list[m]->nv;
-        all->nt += list[m]->nt;
-    }
-    if (all->nv > INT32_MAX) return ms_fail(MS_ERR_NOMEM, "meshes too large");
-    all->v = malloc((size_t)all->nv * 3 * sizeof *all->v);
-    all->t = malloc((size_t)all->nt * 3 * sizeof *all->t);
-    *tri_cls = malloc((size_t)all->nt * sizeof **tri_cls);
-    if (!all->v || !all->t || !*tri_cls) return ms_fail(MS_ERR_NOMEM, "out of memory for meshes");
-    int64_t ov = 0, ot = 0;
-    for (int m = 0; m < k; m++) {
-        memcpy(all->v + 3 * ov, list[m]->v, (size_t)list[m]->nv * 3 * sizeof *all->v);
-        for (int64_t t = 0; t < list[m]->nt; t++, ot++) {
-            for (int c = 0; c < 3; c++) all->t[3 * ot + c] = (int32_t)(list[m]->t[3 * t + c] + ov);
-            (*tri_cls)[ot] = cls[m];
-        }
-        ov += list[m]->nv;
-    }
-    return MS_OK;
+    int64_t nt = 0;
+    for (int m = 0; m < k; m++) nt += list[m]->nt;
+    ms_status st = ms_alloc_array((void **)tri_cls, nt ? (size_t)nt : 1, sizeof **tri_cls, 0, "mesh triangles");
+    for (int m = 0, o = 0; !st && m < k; m++)
+        for (int64_t t = 0; t < list[m]->nt; t++) (*tri_cls)[o++] = cls[m];
+    return st;
 }
 
-/* Trees in order: union, present classes, all classes. */
-static ms_status build_all(const ms_shape *s, const ms_mesh *uni, const ms_mesh *all, trees *t, int *n)
+/* Trees in order: union, present classes, all classes (merged). */
+static ms_status build_all(const ms_shape *s, const ms_mesh *uni, trees *t, int *n)
 {
     int k = 0;
     t->mesh[k++] = uni;
     for (int c = 0; c < s->C; c++)
         if (s->class_present[c]) t->mesh[k++] = &s->mesh[c];
-    t->mesh[k++] = all;
     ms_parallel_for((size_t)k, 1, build_range, t);
-    *n = k;
     for (int i = 0; i < k; i++)
         if (t->st[i]) return ms_fail(t->st[i], "building the distance hierarchy failed (out of memory?)");
-    return MS_OK;
+    *n = k + 1;
+    return ms_sdf_merge(t->tree + 1, k - 1, &t->tree[k]);
 }
 
 /* Each point set is put in Morton order once, for all the trees it meets. */
@@ -91,20 +78,18 @@ static ms_status query(ms_shape *s, trees *t, int n, const int32_t *tri_cls, ms_
 
 ms_status ms_shape_distances(ms_shape *s, const ms_mesh *uni, ms_device dev)
 {
-    ms_mesh all;
     int32_t *tri_cls = NULL, *near_tri = NULL;
     float *tmp = NULL;
     trees t;
     int n = 0;
     memset(&t, 0, sizeof t);
     int64_t most = s->n_vol > s->n_near ? s->n_vol : s->n_near;
-    ms_status st = concat_classes(s, &all, &tri_cls);
+    ms_status st = triangle_classes(s, &tri_cls);
     if (!st) st = ms_alloc_array((void **)&tmp, (size_t)most, sizeof *tmp, 0, "distances");
     if (!st) st = ms_alloc_array((void **)&near_tri, (size_t)s->n_near, sizeof *near_tri, 0, "near triangles");
-    if (!st) st = build_all(s, uni, &all, &t, &n);
+    if (!st) st = build_all(s, uni, &t, &n);
     if (!st) st = query(s, &t, n, tri_cls, dev, tmp, near_tri);
     for (int i = 0; i < MS_SHAPE_MAX_CLASSES + 2; i++) ms_sdf_free(t.tree[i]);
-    ms_mesh_free(&all);
     free(tri_cls);
     free(near_tri);
     free(tmp);

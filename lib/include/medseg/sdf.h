@@ -17,6 +17,12 @@ typedef struct ms_sdf_mesh ms_sdf_mesh;
  * oriented for the sign to mean inside/outside. */
 ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out);
 void ms_sdf_free(ms_sdf_mesh *s);
+
+/* One hierarchy over several meshes side by side, from their hierarchies
+ * (which stay the caller's): triangle i of part k becomes triangle
+ * i + (triangles of parts before k), so the earlier part wins ties. */
+#define MS_SDF_MERGE_MAX 256
+ms_status ms_sdf_merge(ms_sdf_mesh *const *parts, int n, ms_sdf_mesh **out);
 int64_t ms_sdf_tri_count(const ms_sdf_mesh *s);
 
 /* sdf[i] = signed distance of pts[3i..3i+2] (negative inside), in the mesh's
