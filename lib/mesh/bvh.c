@@ -317,7 +317,6 @@ void ms_sdf_free(ms_sdf_mesh *s)
     free(s->nodes);
     free(s->wide);
     free(s->block);
-    free(s->exact_only);
     free(s->tris);
     free(s->source);
     free(s);

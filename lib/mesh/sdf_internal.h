@@ -21,7 +21,6 @@ struct ms_sdf_mesh {
     float extent;           /* no triangle coordinate is larger in magnitude */
     float *block;           /* [blocks][9][8]: corners a, b, c by coordinate of
                                8 triangles of one leaf, padded by repeats */
-    uint8_t *exact_only;    /* triangles too thin for the float pre-test */
     ms_sdf_tri *tris;       /* in leaf order */
     int32_t *source;        /* index in the source mesh of tris[i] */
     int64_t n_tris;

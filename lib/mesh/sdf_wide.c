@@ -132,7 +132,7 @@ static void block_lanes(const ms_sdf_tri *t, float out[BLOCK_ROWS])
         }
         out[15 + a] = (float)(nn > 0 ? n[a] / nn : 0);
     }
-    out[27] = (float)me2;
+    out[27] = too_thin(t) ? INFINITY : (float)me2;   /* always measured exactly */
 }
 
 /* Each leaf's triangles in blocks of 8 lanes, the last block padded with
@@ -143,9 +143,6 @@ static ms_status build_blocks(ms_sdf_mesh *s, int32_t n_wide, int64_t n_blocks)
     if (!ms_mul3_size((size_t)n_blocks, 8 * BLOCK_ROWS, sizeof *s->block, &bytes)
         || posix_memalign((void **)&s->block, 64, bytes ? bytes : 64))
         return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
-    ms_status st = ms_alloc_array((void **)&s->exact_only, (size_t)s->n_tris, 1, 0, "distance hierarchy");
-    if (st) return st;
-    for (int64_t i = 0; i < s->n_tris; i++) s->exact_only[i] = (uint8_t)too_thin(&s->tris[i]);
     for (int32_t w = 0; w < n_wide; w++)
         for (int k = 0; k < 4; k++) {
             const ms_wide_node *nd = &s->wide[w];
@@ -271,6 +268,8 @@ static inline v8f tri_lower_d2(const ms_sdf_mesh *s, int64_t blk_index, const fl
     return d2 - 1e-4f * big;
 }
 
+/* Lanes that may hold a triangle within reach (NaN counts as may), as
+ * bits; rechecked lane by lane since the reach shrinks as they are read. */
 static void visit_leaf(const ms_sdf_mesh *s, const ms_wide_node *w, int k, const double *p, const float *pf,
                        float shift, ms_sdf_best *b)
 {
@@ -279,10 +278,17 @@ static void visit_leaf(const ms_sdf_mesh *s, const ms_wide_node *w, int k, const
         float lower[8];
         v8f l8 = tri_lower_d2(s, w->block[k] + (i0 - first) / 8, pf);
         __builtin_memcpy(lower, &l8, sizeof lower);
-        int n = first + count - i0 < 8 ? first + count - i0 : 8;
-        for (int l = 0; l < n; l++) {
-            double reach = b->d + shift;
-            if (lower[l] <= reach * reach || s->exact_only[i0 + l]) ms_sdf_visit(s->tris, i0 + l, p, b);
+        double reach = b->d + shift;
+        v8f limit = (v8f){0} + (float)(reach * reach);
+        v8i far = l8 > limit;
+        unsigned live = 0;
+        for (int l = 0; l < 8; l++) live |= (unsigned)(far[l] == 0) << l;
+        live &= (1u << (first + count - i0 < 8 ? first + count - i0 : 8)) - 1;
+        while (live) {
+            int l = __builtin_ctz(live);
+            live &= live - 1;
+            reach = b->d + shift;
+            if (!(lower[l] > reach * reach)) ms_sdf_visit(s->tris, i0 + l, p, b);
         }
     }
 }
