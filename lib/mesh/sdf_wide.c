@@ -15,7 +15,8 @@
 
 #include "sdf_internal.h"
 
-enum { BLOCK_ROWS = 28 };   /* floats per triangle in a block, see block_lanes */
+/* Rows of a block (8 lanes each), per triangle: see block_lanes. */
+enum { ROW_A = 0, ROW_EDGE = 3, ROW_NEG_INV = 12, ROW_NORMAL = 15, ROW_INWARD = 18, ROW_LONGEST = 27, BLOCK_ROWS = 28 };
 
 typedef float v4f __attribute__((vector_size(16)));
 typedef int32_t v4i __attribute__((vector_size(16)));
@@ -122,17 +123,17 @@ static void block_lanes(const ms_sdf_tri *t, float out[BLOCK_ROWS])
         m[k][2] = n[0] * e[k][1] - n[1] * e[k][0];
         double ee = ms_dot3(e[k], e[k]);
         me2 = fmax(me2, ee);
-        out[12 + k] = (float)(ee > 0 ? -1 / ee : 0);
+        out[ROW_NEG_INV + k] = (float)(ee > 0 ? -1 / ee : 0);
     }
     for (int a = 0; a < 3; a++) {
-        out[a] = v[0][a];
+        out[ROW_A + a] = v[0][a];
         for (int k = 0; k < 3; k++) {
-            out[3 + 3 * k + a] = (float)e[k][a];
-            out[18 + 3 * k + a] = (float)m[k][a];
+            out[ROW_EDGE + 3 * k + a] = (float)e[k][a];
+            out[ROW_INWARD + 3 * k + a] = (float)m[k][a];
         }
-        out[15 + a] = (float)(nn > 0 ? n[a] / nn : 0);
+        out[ROW_NORMAL + a] = (float)(nn > 0 ? n[a] / nn : 0);
     }
-    out[27] = too_thin(t) ? INFINITY : (float)me2;   /* always measured exactly */
+    out[ROW_LONGEST] = too_thin(t) ? INFINITY : (float)me2;   /* always measured exactly */
 }
 
 /* Each leaf's triangles in blocks of 8 lanes, the last block padded with
@@ -256,15 +257,17 @@ static inline v8f seg_d2(v8p u, v8p e, v8f neg_inv)
 static inline v8f tri_lower_d2(const ms_sdf_mesh *s, int64_t blk_index, const float *pf)
 {
     const float *blk = s->block + (size_t)blk_index * 8 * BLOCK_ROWS;
-    v8p va = rows3(blk, 0), e0 = rows3(blk, 3), e1 = rows3(blk, 6), e2 = rows3(blk, 9);
+    v8p va = rows3(blk, ROW_A), e0 = rows3(blk, ROW_EDGE), e1 = rows3(blk, ROW_EDGE + 3), e2 = rows3(blk, ROW_EDGE + 6);
     va = (v8p){va.x - pf[0], va.y - pf[1], va.z - pf[2]};
     v8p vb = {va.x + e0.x, va.y + e0.y, va.z + e0.z}, vc = {va.x - e2.x, va.y - e2.y, va.z - e2.z};
     v8f zero = {0};
-    v8i in = (dot8(va, rows3(blk, 18)) <= zero) & (dot8(vb, rows3(blk, 21)) <= zero) & (dot8(vc, rows3(blk, 24)) <= zero);
-    v8f h = dot8(va, rows3(blk, 15));
-    v8f edge = vmin8(vmin8(seg_d2(va, e0, row(blk, 12)), seg_d2(vb, e1, row(blk, 13))), seg_d2(vc, e2, row(blk, 14)));
+    v8i in = (dot8(va, rows3(blk, ROW_INWARD)) <= zero) & (dot8(vb, rows3(blk, ROW_INWARD + 3)) <= zero)
+             & (dot8(vc, rows3(blk, ROW_INWARD + 6)) <= zero);
+    v8f h = dot8(va, rows3(blk, ROW_NORMAL));
+    v8f edge = vmin8(vmin8(seg_d2(va, e0, row(blk, ROW_NEG_INV)), seg_d2(vb, e1, row(blk, ROW_NEG_INV + 1))),
+                     seg_d2(vc, e2, row(blk, ROW_NEG_INV + 2)));
     v8f d2 = (v8f)((in & (v8i)(h * h)) | (~in & (v8i)edge));
-    v8f big = 2 * (dot8(va, va) + row(blk, 27));
+    v8f big = 2 * (dot8(va, va) + row(blk, ROW_LONGEST));
     return d2 - 1e-4f * big;
 }
 
