@@ -142,8 +142,10 @@ static ms_status build_blocks(ms_sdf_mesh *s, int32_t n_wide, int64_t n_blocks)
 {
     size_t bytes;
     if (!ms_mul3_size((size_t)n_blocks, 8 * BLOCK_ROWS, sizeof *s->block, &bytes)
-        || posix_memalign((void **)&s->block, 64, bytes ? bytes : 64))
+        || posix_memalign((void **)&s->block, 64, bytes ? bytes : 64)) {
+        s->block = NULL;
         return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    }
     for (int32_t w = 0; w < n_wide; w++)
         for (int k = 0; k < 4; k++) {
             const ms_wide_node *nd = &s->wide[w];
