@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "medseg/threads.h"
+
 /* Binary uint8 rows dominate (masks). A row is turned into 64-voxel
  * bitmasks, and runs are read off the bit transitions, so the cost is one
  * step per run, not a branch per voxel (noise has a run every 4 voxels). */
@@ -164,6 +166,15 @@ size_t cc_extract_row(cc_run *run, int32_t *val, const void *row, ms_dtype t, in
 {
     if (t == MS_U8 && !per_label) return extract_u8_binary(run, row, nx);
     return generic_row(run, val, row, t, nx, per_label);
+}
+
+ms_status cc_slabs(int64_t n, int64_t **bounds, size_t *count)
+{
+    int64_t t = ms_threads_get();
+    *count = (size_t)(t < n ? t : n);
+    ms_status st = ms_alloc_array((void **)bounds, *count + 1, sizeof **bounds, 0, "labelling slabs");
+    for (size_t i = 0; !st && i <= *count; i++) (*bounds)[i] = n * (int64_t)i / (int64_t)*count;
+    return st;
 }
 
 void cc_take_run(ms_component *m, cc_run r, int64_t y, int64_t z, int64_t value)

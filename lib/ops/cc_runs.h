@@ -53,6 +53,10 @@ static inline int cc_bits_next(cc_bit_iter *it, cc_run *r)
  * a component's first run also sets its value. */
 void cc_take_run(ms_component *m, cc_run r, int64_t y, int64_t z, int64_t value);
 
+/* Splits 0..n into as many slabs as threads (at most n): *count slabs,
+ * (*bounds)[i]..(*bounds)[i + 1], which the caller frees. */
+ms_status cc_slabs(int64_t n, int64_t **bounds, size_t *count);
+
 /* Union-find root with path halving; links always point to a smaller
  * index, so roots are each set's first element. */
 static inline uint32_t cc_find(uint32_t *p, uint32_t x)

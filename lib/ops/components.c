@@ -206,12 +206,9 @@ static void measure_runs(const cc_job *j, ms_components *c)
 
 static ms_status setup(cc_job *j, size_t nrows)
 {
-    int64_t t = ms_threads_get();
-    j->nslabs = (size_t)(t < j->nz ? t : j->nz);
     j->rowbytes = (size_t)j->nx * ms_dtype_size(j->in->dtype);
-    ms_status st = ms_alloc_array((void **)&j->slab_z, j->nslabs + 1, sizeof *j->slab_z, 0, "labelling slabs");
+    ms_status st = cc_slabs(j->nz, &j->slab_z, &j->nslabs);
     if (st) return st;
-    for (size_t i = 0; i <= j->nslabs; i++) j->slab_z[i] = j->nz * (int64_t)i / (int64_t)j->nslabs;
     return ms_alloc_array((void **)&j->row_start, nrows + 1, sizeof *j->row_start, 0, "labelling rows");
 }
 

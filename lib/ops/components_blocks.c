@@ -286,11 +286,8 @@ static void measure(const bk_job *j, ms_components *c)
 static ms_status setup(bk_job *j)
 {
     size_t nrows = (size_t)j->ny * (size_t)j->nz, nblocks = (size_t)j->nby * (size_t)j->nbz, words;
-    int64_t t = ms_threads_get();
-    j->nslabs = (size_t)(t < j->nbz ? t : j->nbz);
-    ms_status st = ms_alloc_array((void **)&j->slab_z, j->nslabs + 1, sizeof *j->slab_z, 0, "labelling slabs");
+    ms_status st = cc_slabs(j->nbz, &j->slab_z, &j->nslabs);
     if (st) return st;
-    for (size_t i = 0; i <= j->nslabs; i++) j->slab_z[i] = j->nbz * (int64_t)i / (int64_t)j->nslabs;
     if (!ms_mul3_size(j->nslabs, 3, j->nw, &words)) return ms_fail(MS_ERR_NOMEM, "labelling rows: size overflows");
     st = ms_alloc_array((void **)&j->scratch, words, sizeof *j->scratch, 0, "labelling rows");
     if (!st) st = ms_alloc_array((void **)&j->node_start, nblocks + 1, sizeof *j->node_start, 0, "labelling blocks");

@@ -55,6 +55,17 @@ static void region_of(ms_region *r, const uint8_t *cls, const int64_t dim[3], in
     r->cls_id = id;
 }
 
+/* Marching cubes of class id, voxel sizes along the axes (negative: mirrored). */
+static void mesh_of(const uint8_t *cls, const int64_t d[3], int id, const double size[3], ms_mesh *m)
+{
+    ms_region r;
+    region_of(&r, cls, d, id);
+    for (int a = 0; a < 3; a++) r.affine[a][a] = size[a];
+    CHECK(ms_marching_cubes(&r, m) == MS_OK);
+}
+
+static const double UNIT[3] = {1, 1, 1};
+
 /* All 256 cube configurations on a 2x2x2 block: each mesh closed and with a
  * positive enclosed volume equal to a direct count. */
 static void test_all_configs(void)
@@ -133,13 +144,8 @@ static void test_sdf_shell(ms_device dev)
     uint8_t *cls = calloc(24 * 22 * 20, 1);
     ball(cls, d, 11.3, 10.2, 9.7, 8.2, 1);
     ball(cls, d, 11.3, 10.2, 9.7, 4.1, 0);
-    ms_region r;
-    region_of(&r, cls, d, 1);
-    r.affine[0][0] = 0.7;   /* anisotropic and mirrored */
-    r.affine[1][1] = -1.1;
-    r.affine[2][2] = 1.6;
     ms_mesh m;
-    CHECK(ms_marching_cubes(&r, &m) == MS_OK);
+    mesh_of(cls, d, 1, (const double[3]){0.7, -1.1, 1.6}, &m);   /* anisotropic and mirrored */
     CHECK(manifold_errors(&m) == 0);
     CHECK(ms_mesh_volume(&m) > 0);
     ms_sdf_mesh *s;
@@ -181,13 +187,9 @@ static void wide_equals_binary(void)
     uint8_t *cls = calloc(30 * 26 * 22, 1);
     ball(cls, d, 14.5, 12.2, 10.1, 9.5, 1);
     ball(cls, d, 9.5, 10.2, 9.1, 3.5, 0);
-    ms_region r;
-    region_of(&r, cls, d, 1);
-    r.affine[0][0] = 0.8;
-    r.affine[2][2] = 2.5;
     ms_mesh m;
     ms_sdf_mesh *s;
-    CHECK(ms_marching_cubes(&r, &m) == MS_OK);
+    mesh_of(cls, d, 1, (const double[3]){0.8, 1, 2.5}, &m);
     CHECK(ms_sdf_build(&m, &s) == MS_OK);
     ms_rng g;
     ms_rng_seed(&g, 11, 0);
@@ -234,9 +236,7 @@ static void merge_equals_parts(void)
     ms_mesh m[3];
     ms_sdf_mesh *part[3], *all;
     for (int k = 0; k < 3; k++) {
-        ms_region r;
-        region_of(&r, cls, d, k == 1 ? 2 : 1);
-        CHECK(ms_marching_cubes(&r, &m[k]) == MS_OK);
+        mesh_of(cls, d, k == 1 ? 2 : 1, UNIT, &m[k]);
         CHECK(ms_sdf_build(&m[k], &part[k]) == MS_OK);
     }
     CHECK(ms_sdf_merge(part, 0, &all) == MS_ERR_USAGE);
@@ -294,11 +294,9 @@ static void gpu_equals_cpu(void)
     uint8_t *cls = calloc(40 * 36 * 30, 1);
     ball(cls, d, 19.5, 17.2, 14.1, 12.5, 1);
     ball(cls, d, 10.5, 10.2, 9.1, 5.5, 0);
-    ms_region r;
-    region_of(&r, cls, d, 1);
     ms_mesh m;
     ms_sdf_mesh *s;
-    CHECK(ms_marching_cubes(&r, &m) == MS_OK);
+    mesh_of(cls, d, 1, UNIT, &m);
     CHECK(ms_sdf_build(&m, &s) == MS_OK);
     enum { N = 100000 };
     float *pts = malloc(3 * N * sizeof *pts), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
