@@ -19,6 +19,16 @@ static query_fn pick_query(void)
     return ms_sdf_query_wide;
 }
 
+typedef double (*nearest_fn)(ms_sdf_mesh *const *, int, const double *, int, int64_t, int *, int64_t *);
+
+static nearest_fn pick_nearest(void)
+{
+#ifdef MEDSEG_HAVE_AVX2_COPY
+    if (__builtin_cpu_supports("avx2")) return ms_sdf_nearest_wide_avx2;
+#endif
+    return ms_sdf_nearest_wide;
+}
+
 typedef struct {
     query_fn query;
     const ms_sdf_mesh *s;
@@ -38,7 +48,7 @@ static void eval_range(void *arg, size_t b, size_t e)
         int64_t i = c->order[r];
         double p[3] = {c->pts[3 * i], c->pts[3 * i + 1], c->pts[3 * i + 2]};
         c->sdf[i] = (float)c->query(c->s, p, hint, &hint);
-        if (c->nearest) c->nearest[i] = c->s->source[hint];
+        if (c->nearest) c->nearest[i] = hint >= 0 ? c->s->source[hint] : -1;
     }
 }
 
@@ -103,7 +113,7 @@ static ms_status eval_cuda(const ms_sdf_mesh *s, const float *pts, int64_t n, fl
         free(tri);
         return ms_fail(MS_ERR_INTERNAL, "CUDA SDF: %s", err);
     }
-    for (int64_t i = 0; nearest && i < n; i++) nearest[i] = s->source[tri[i]];
+    for (int64_t i = 0; nearest && i < n; i++) nearest[i] = tri[i] >= 0 ? s->source[tri[i]] : -1;
     free(tri);
     return MS_OK;
 #else
@@ -132,4 +142,57 @@ ms_status ms_sdf_eval(const ms_sdf_mesh *s, const float *pts, int64_t n, ms_devi
     if (!st) st = ms_sdf_eval_ordered(s, pts, order, n, dev, sdf, nearest);
     free(order);
     return st;
+}
+
+typedef struct {
+    nearest_fn nearest;
+    ms_sdf_mesh *const *parts;
+    int n;
+    const float *pts;
+    const int64_t *order;
+    float *sdf;
+    int32_t *part;
+} nearest_ctx;
+
+static void nearest_range(void *arg, size_t b, size_t e)
+{
+    const nearest_ctx *c = arg;
+    int hint_part = 0;
+    int64_t hint = -1;
+    for (size_t r = b; r < e; r++) {
+        int64_t i = c->order[r];
+        double p[3] = {c->pts[3 * i], c->pts[3 * i + 1], c->pts[3 * i + 2]};
+        int k;
+        c->sdf[i] = (float)c->nearest(c->parts, c->n, p, hint_part, hint, &k, &hint);
+        c->part[i] = k;
+        hint_part = k >= 0 ? k : 0;
+    }
+}
+
+/* The GPU walks the merged tree; its triangles are numbered part by part. */
+static ms_status nearest_cuda(ms_sdf_mesh *const *parts, int n, const float *pts, int64_t count, float *sdf,
+                              int32_t *part)
+{
+    ms_sdf_mesh *all;
+    ms_status st = ms_sdf_merge(parts, n, &all);
+    if (!st) st = eval_cuda(all, pts, count, sdf, part);
+    ms_sdf_free(all);
+    for (int64_t i = 0; !st && i < count; i++) {
+        int64_t t = part[i];
+        int k = 0;
+        while (k < n && t >= parts[k]->n_tris) t -= parts[k++]->n_tris;
+        part[i] = part[i] >= 0 && k < n ? k : -1;
+    }
+    return st;
+}
+
+ms_status ms_sdf_eval_nearest(ms_sdf_mesh *const *parts, int n, const float *pts, const int64_t *order, int64_t count,
+                              ms_device dev, float *sdf, int32_t *part)
+{
+    if (n < 1 || n > MS_SDF_MERGE_MAX) return ms_fail(MS_ERR_USAGE, "can query 1 to %d meshes, not %d", MS_SDF_MERGE_MAX, n);
+    if (count <= 0) return MS_OK;
+    if (dev == MS_DEVICE_CUDA) return nearest_cuda(parts, n, pts, count, sdf, part);
+    nearest_ctx c = {pick_nearest(), parts, n, pts, order, sdf, part};
+    ms_parallel_for((size_t)count, 256, nearest_range, &c);
+    return MS_OK;
 }

@@ -31,5 +31,11 @@ ms_status ms_sdf_build_wide(ms_sdf_mesh *s);
 /* ms_sdf_query over the wide tree: the same answer, fewer boxes. */
 double ms_sdf_query_wide(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest);
 double ms_sdf_query_wide_avx2(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest);
+/* The nearest of parts[0..n) (the first at ties): *part and the triangle in
+ * it; hint is a triangle of parts[hint_part] likely to be near, or -1. */
+double ms_sdf_nearest_wide(ms_sdf_mesh *const *parts, int n, const double *p, int hint_part, int64_t hint, int *part,
+                           int64_t *nearest);
+double ms_sdf_nearest_wide_avx2(ms_sdf_mesh *const *parts, int n, const double *p, int hint_part, int64_t hint,
+                                int *part, int64_t *nearest);
 
 #endif

@@ -1,9 +1,10 @@
 /* The hierarchy of several meshes side by side, made from their own
  * hierarchies: a small tree over their roots, then their nodes and
- * triangles copied after it with shifted indices. prepare-npz's nearest-
- * class tree is its class trees merged, rather than a second build over
- * every class triangle. Triangles are numbered part after part, so where
- * parts' triangles tie the earlier part wins. */
+ * triangles copied after it with shifted indices. The GPU answers
+ * ms_sdf_eval_nearest (prepare-npz's nearest class) on this tree; the CPU
+ * walks the parts in turn to the same answer without the copy. Triangles
+ * are numbered part after part, so where parts' triangles tie the earlier
+ * part wins. */
 #include <stdlib.h>
 #include <string.h>
 

@@ -35,6 +35,7 @@ enum { WIDE_STACK = 3 * MS_BVH_MAX_DEPTH + 4 };
 
 #ifndef SDF_WIDE_QUERY
 #define SDF_WIDE_QUERY ms_sdf_query_wide
+#define SDF_WIDE_NEAREST ms_sdf_nearest_wide
 
 typedef struct {
     const ms_bvh_node *bin;
@@ -345,10 +346,9 @@ static void visit_wide(const ms_sdf_mesh *s, const ms_wide_node *w, const double
     }
 }
 
-double SDF_WIDE_QUERY(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest)
+/* Walks s for triangles as near as b's best (which may be a bound only). */
+static void walk(const ms_sdf_mesh *s, const double *p, ms_sdf_best *b)
 {
-    ms_sdf_best b = {INFINITY, INFINITY, INT64_MAX, 0, {0, 0, 0}};
-    if (hint >= 0) ms_sdf_visit(s->tris, hint, p, &b);
     float pf[3] = {(float)p[0], (float)p[1], (float)p[2]};
     double reach = s->extent + fmax(fabs(p[0]), fmax(fabs(p[1]), fabs(p[2])));
     float slack = (float)(reach * 0x1p-20);
@@ -357,7 +357,45 @@ double SDF_WIDE_QUERY(const ms_sdf_mesh *s, const double *p, int64_t hint, int64
     stack[sp++] = (entry){0, 0};
     while (sp > 0) {
         entry e = stack[--sp];
-        if (may_hold(e.d2, &b)) visit_wide(s, &s->wide[e.node], p, pf, slack, &b, stack, &sp);
+        if (may_hold(e.d2, b)) visit_wide(s, &s->wide[e.node], p, pf, slack, b, stack, &sp);
     }
+}
+
+double SDF_WIDE_QUERY(const ms_sdf_mesh *s, const double *p, int64_t hint, int64_t *nearest)
+{
+    ms_sdf_best b = {INFINITY, INFINITY, INT64_MAX, 0, {0, 0, 0}};
+    if (hint >= 0) ms_sdf_visit(s->tris, hint, p, &b);
+    walk(s, p, &b);
     return ms_sdf_signed(s->tris, &b, p, nearest);
+}
+
+/* The parts are walked in order, and a later part's triangle replaces the
+ * best only when strictly nearer (its index is set below every index once
+ * a part has won), so the first part wins ties: the merged tree's answer.
+ * The hint, a triangle of hint_part, only bounds the walks: its triangle
+ * is taken when its own part's walk meets it, at its turn. */
+double SDF_WIDE_NEAREST(ms_sdf_mesh *const *parts, int n, const double *p, int hint_part, int64_t hint, int *part,
+                        int64_t *nearest)
+{
+    ms_sdf_best b = {INFINITY, INFINITY, INT64_MAX, 0, {0, 0, 0}}, won = b;
+    int wp = -1;
+    if (hint >= 0) {
+        ms_sdf_visit(parts[hint_part]->tris, hint, p, &b);
+        b.t = INT64_MAX;
+    }
+    for (int k = 0; k < n; k++) {
+        if (!may_hold(ms_box_dist2(&parts[k]->nodes[0], p), &b)) continue;
+        walk(parts[k], p, &b);
+        if (b.t != INT64_MAX && b.t >= 0) {
+            won = b;
+            wp = k;
+            b.t = -1;
+        }
+    }
+    *part = wp;
+    if (wp < 0) {
+        *nearest = -1;
+        return INFINITY;
+    }
+    return ms_sdf_signed(parts[wp]->tris, &won, p, nearest);
 }

@@ -223,6 +223,37 @@ static void wide_equals_binary(void)
     free(cls);
 }
 
+/* Walking the parts one after another gives the merged tree's distance
+ * bits and part (the first at ties), on 1 and 2 threads; a NaN point has
+ * no part. */
+static void nearest_equals_merge(ms_sdf_mesh *const *part, const ms_sdf_mesh *all, ms_rng *g)
+{
+    enum { N = 4000 };
+    float *pts = malloc(3 * N * sizeof *pts), *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
+    int32_t *tri = malloc(N * sizeof *tri), *k = malloc(N * sizeof *k);
+    int64_t *order = malloc(N * sizeof *order);
+    for (int i = 0; i < 3 * N; i++) pts[i] = (float)ms_rng_range(g, -5, 30);
+    for (int i = 0; i < 3 * N; i += 15) pts[i] = floorf(pts[i]) + 0.5f;   /* on grid planes: ties */
+    pts[7] = NAN;
+    CHECK(ms_sdf_eval(all, pts, N, MS_DEVICE_CPU, want, tri) == MS_OK);
+    CHECK(ms_sdf_order(pts, N, order) == MS_OK);
+    CHECK(ms_sdf_eval_nearest(part, 0, pts, order, N, MS_DEVICE_CPU, got, k) == MS_ERR_USAGE);
+    for (int threads = 1; threads <= 2; threads++) {
+        ms_threads_set(threads);
+        CHECK(ms_sdf_eval_nearest(part, 3, pts, order, N, MS_DEVICE_CPU, got, k) == MS_OK);
+        int bad = 0;
+        for (int i = 0; i < N; i++) {
+            int64_t t = tri[i], w = 0;
+            while (t >= 0 && w < 3 && t >= part[w]->n_tris) t -= part[w++]->n_tris;
+            if (memcmp(&got[i], &want[i], sizeof got[i]) || k[i] != (tri[i] < 0 ? -1 : w)) bad++;
+        }
+        CHECK(bad == 0);
+        CHECK(k[2] == -1);
+    }
+    ms_threads_set(0);
+    free(pts), free(want), free(got), free(tri), free(k), free(order);
+}
+
 /* Merged hierarchies: each point's distance is the smallest over the parts
  * (same bits), its triangle the first part's at ties, with the shifted
  * index; the wide walk agrees with the binary one on the merged tree. Two
@@ -258,6 +289,7 @@ static void merge_equals_parts(void)
         if (memcmp(&got, &best, sizeof got) || memcmp(&got, &wide, sizeof got) || t != tw || all->source[t] != want) bad++;
     }
     CHECK(bad == 0);
+    nearest_equals_merge(part, all, &g);
     for (int k = 0; k < 3; k++) {
         ms_sdf_free(part[k]);
         ms_mesh_free(&m[k]);

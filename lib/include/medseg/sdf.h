@@ -37,6 +37,14 @@ ms_status ms_sdf_order(const float *pts, int64_t n, int64_t *order);
 ms_status ms_sdf_eval_ordered(const ms_sdf_mesh *s, const float *pts, const int64_t *order, int64_t n, ms_device dev,
                               float *sdf, int32_t *nearest);
 
+/* For points queried against several meshes at once (ordered as above):
+ * sdf[i] = signed distance to the nearest of parts[0..n), part[i] = which,
+ * the first at ties (-1 for NaN points). The same answer as querying
+ * ms_sdf_merge(parts), which is what the GPU does; the CPU walks the parts
+ * one after another instead of paying for the copy. */
+ms_status ms_sdf_eval_nearest(ms_sdf_mesh *const *parts, int n, const float *pts, const int64_t *order, int64_t count,
+                              ms_device dev, float *sdf, int32_t *part);
+
 #ifdef __cplusplus
 }
 #endif
