@@ -13,6 +13,15 @@
  * to MS_SDF_MERGE_MAX trees adds on top (sdf_merge.c). */
 enum { LEAF_SIZE = 8, MAX_DEPTH = MS_BVH_MAX_DEPTH - 8 };
 
+void *ms_sdf_alloc(size_t n, size_t sz)
+{
+    void *p = NULL;
+    size_t bytes;
+    if (!ms_mul_size(n, sz, &bytes)) return NULL;
+    if (bytes >= ((size_t)2 << 20)) return ms_alloc_big(&p, n, sz, "distance hierarchy") ? NULL : p;
+    return posix_memalign(&p, 64, bytes ? bytes : 64) ? NULL : p;
+}
+
 /* Plain comparisons: libm's fminf/fmaxf are calls that handle NaN, and the
  * coordinates here never are NaN. */
 static inline float lo_f(float a, float b) { return a < b ? a : b; }
@@ -257,9 +266,9 @@ static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int dep
 static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
 {
     builder b = {0};
-    b.node = malloc((size_t)(2 * nt) * sizeof *b.node);
-    b.r = malloc((size_t)nt * sizeof *b.r);
-    s->tris = malloc((size_t)nt * sizeof *s->tris);
+    b.node = ms_sdf_alloc((size_t)(2 * nt), sizeof *b.node);
+    b.r = ms_sdf_alloc((size_t)nt, sizeof *b.r);
+    s->tris = ms_sdf_alloc((size_t)nt, sizeof *s->tris);
     s->source = malloc((size_t)nt * sizeof *s->source);
     if (!b.node || !b.r || !s->tris || !s->source) {
         free(b.node);
@@ -293,8 +302,8 @@ ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out)
     if (m->nt <= 0) return ms_fail(MS_ERR_USAGE, "distance to an empty mesh");
     if (m->nt > INT32_MAX / 2) return ms_fail(MS_ERR_NOMEM, "mesh too large for the distance hierarchy");
     ms_sdf_mesh *s = calloc(1, sizeof *s);
-    double *fn = calloc((size_t)m->nt * 3, sizeof *fn), *vn = calloc((size_t)m->nv * 3, sizeof *vn);
-    ms_sdf_tri *tri = malloc((size_t)m->nt * sizeof *tri);
+    double *fn = ms_sdf_alloc((size_t)m->nt * 3, sizeof *fn), *vn = calloc((size_t)m->nv * 3, sizeof *vn);
+    ms_sdf_tri *tri = ms_sdf_alloc((size_t)m->nt, sizeof *tri);
     ms_status st = MS_OK;
     if (!s || !fn || !vn || !tri) st = ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     if (!st) st = pseudo_normals(m, fn, vn, tri);

@@ -26,6 +26,11 @@ struct ms_sdf_mesh {
     int64_t n_tris;
 };
 
+/* n items of sz bytes, 64-byte aligned, on huge pages when large (the
+ * builds fill hundreds of megabytes, and each 4 KiB page's fault costs
+ * more than writing it); NULL when out of memory or n * sz overflows. */
+void *ms_sdf_alloc(size_t n, size_t sz);
+
 /* Collapses s->nodes into s->wide. */
 ms_status ms_sdf_build_wide(ms_sdf_mesh *s);
 /* ms_sdf_query over the wide tree: the same answer, fewer boxes. */

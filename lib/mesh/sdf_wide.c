@@ -141,12 +141,8 @@ static void block_lanes(const ms_sdf_tri *t, float out[BLOCK_ROWS])
  * repeats of the leaf's last triangle, so a block is one aligned read. */
 static ms_status build_blocks(ms_sdf_mesh *s, int32_t n_wide, int64_t n_blocks)
 {
-    size_t bytes;
-    if (!ms_mul3_size((size_t)n_blocks, 8 * BLOCK_ROWS, sizeof *s->block, &bytes)
-        || posix_memalign((void **)&s->block, 64, bytes ? bytes : 64)) {
-        s->block = NULL;
-        return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
-    }
+    s->block = ms_sdf_alloc((size_t)n_blocks, 8 * BLOCK_ROWS * sizeof *s->block);
+    if (!s->block) return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     for (int32_t w = 0; w < n_wide; w++)
         for (int k = 0; k < 4; k++) {
             const ms_wide_node *nd = &s->wide[w];

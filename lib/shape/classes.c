@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "medseg/threads.h"
 #include "shape_internal.h"
 
 ms_status ms_class_map_parse(const char *s, int n_classes, ms_class_map *out)
@@ -38,7 +39,129 @@ static int class_of(const ms_shape_opts *o, int64_t raw)
     return 0;
 }
 
-/* Class per voxel through a small cache: label maps hold few distinct values. */
+/* A float label beyond int64's range matches no class (and converting it
+ * would be undefined). */
+static inline int64_t raw_of(double x) { return x >= -0x1p63 && x < 0x1p63 ? (int64_t)x : INT64_MIN; }
+
+typedef struct {
+    int64_t lo[MS_SHAPE_MAX_CLASSES + 1][3], hi[MS_SHAPE_MAX_CLASSES + 1][3], count[MS_SHAPE_MAX_CLASSES + 1];
+} class_stats;
+
+/* Label maps hold few distinct values in long runs: the class of the last
+ * value is kept. */
+typedef struct {
+    const ms_shape_opts *o;
+    int64_t raw;
+    int cls;
+} class_cache;
+
+static inline uint8_t cached_class(class_cache *c, int64_t raw)
+{
+    if (raw != c->raw) {
+        c->raw = raw;
+        c->cls = class_of(c->o, raw);
+    }
+    return (uint8_t)c->cls;
+}
+
+#define CLASSIFY(T, RAW)                                                          \
+    for (int64_t i = 0; i < n; i++) out[i] = cached_class(c, RAW(((const T *)v->data)[idx + (size_t)i]));
+#define AS_INT(x) ((int64_t)(x))
+
+static void classify_row(const ms_volume *v, size_t idx, int64_t n, uint8_t *out, class_cache *c)
+{
+    switch (v->dtype) {
+    case MS_U8: CLASSIFY(uint8_t, AS_INT) break;
+    case MS_I16: CLASSIFY(int16_t, AS_INT) break;
+    case MS_U16: CLASSIFY(uint16_t, AS_INT) break;
+    case MS_I32: CLASSIFY(int32_t, AS_INT) break;
+    case MS_F32: CLASSIFY(float, raw_of) break;
+    default: CLASSIFY(double, raw_of) break;
+    }
+}
+
+/* Counts and boxes of the classes in row (j, k). */
+static void row_stats(const uint8_t *row, int64_t n, int64_t j, int64_t k, class_stats *st)
+{
+    int64_t first[MS_SHAPE_MAX_CLASSES + 1], last[MS_SHAPE_MAX_CLASSES + 1], run[MS_SHAPE_MAX_CLASSES + 1];
+    uint8_t seen[MS_SHAPE_MAX_CLASSES + 1];
+    int n_seen = 0;
+    for (int64_t i = 0; i < n;) {
+        int c = row[i];
+        int64_t e = i + 1;
+        while (e < n && row[e] == c) e++;
+        if (c) {
+            if (!n_seen || !memchr(seen, c, (size_t)n_seen)) {
+                seen[n_seen++] = (uint8_t)c;
+                first[c] = i;
+                run[c] = 0;
+            }
+            last[c] = e - 1;
+            run[c] += e - i;
+        }
+        i = e;
+    }
+    for (int s = 0; s < n_seen; s++) {
+        int c = seen[s];
+        int64_t lo[3] = {first[c], j, k}, hi[3] = {last[c], j, k};
+        for (int a = 0; a < 3; a++) {
+            if (lo[a] < st->lo[c][a]) st->lo[c][a] = lo[a];
+            if (hi[a] > st->hi[c][a]) st->hi[c][a] = hi[a];
+        }
+        st->count[c] += run[c];
+    }
+}
+
+static void stats_clear(class_stats *st)
+{
+    for (int c = 0; c <= MS_SHAPE_MAX_CLASSES; c++) {
+        st->count[c] = 0;
+        for (int a = 0; a < 3; a++) {
+            st->lo[c][a] = INT64_MAX;
+            st->hi[c][a] = -1;
+        }
+    }
+}
+
+static void stats_add(class_stats *to, const class_stats *from, int n_classes)
+{
+    for (int c = 1; c <= n_classes; c++) {
+        if (!from->count[c]) continue;
+        to->count[c] += from->count[c];
+        for (int a = 0; a < 3; a++) {
+            if (from->lo[c][a] < to->lo[c][a]) to->lo[c][a] = from->lo[c][a];
+            if (from->hi[c][a] > to->hi[c][a]) to->hi[c][a] = from->hi[c][a];
+        }
+    }
+}
+
+enum { SLABS = 16 };
+
+typedef struct {
+    const ms_volume *v;
+    const ms_shape_opts *o;
+    uint8_t *cls;
+    class_stats *slab;
+} classify_job;
+
+/* Slabs of slices, each with its own counts and boxes. */
+static void classify_range(void *arg, size_t b, size_t e)
+{
+    classify_job *jb = arg;
+    const int64_t *d = jb->v->dim;
+    for (size_t s = b; s < e; s++) {
+        class_cache c = {jb->o, INT64_MIN, class_of(jb->o, INT64_MIN)};
+        stats_clear(&jb->slab[s]);
+        int64_t k0 = d[2] * (int64_t)s / SLABS, k1 = d[2] * (int64_t)(s + 1) / SLABS;
+        for (int64_t k = k0; k < k1; k++)
+            for (int64_t j = 0; j < d[1]; j++) {
+                size_t idx = ((size_t)k * (size_t)d[1] + (size_t)j) * (size_t)d[0];
+                classify_row(jb->v, idx, d[0], jb->cls + idx, &c);
+                row_stats(jb->cls + idx, d[0], j, k, &jb->slab[s]);
+            }
+    }
+}
+
 ms_status ms_shape_classes(const ms_volume *v, const char *path, const ms_shape_opts *o, ms_class_volume *cv)
 {
     double bad;
@@ -46,43 +169,31 @@ ms_status ms_shape_classes(const ms_volume *v, const char *path, const ms_shape_
         return ms_fail(MS_ERR_INPUT, "%s: not a label map (holds the value %g)", path, bad);
     size_t n = ms_volume_nvox(v);
     memset(cv, 0, sizeof *cv);
+    class_stats *slab;
     ms_status st = ms_alloc_array((void **)&cv->cls, n, 1, 0, "class volume");
-    if (st) return st;
+    if (!st) st = ms_alloc_array((void **)&slab, SLABS + 1, sizeof *slab, 0, "class boxes");
+    if (st) {
+        free(cv->cls);
+        cv->cls = NULL;
+        return st;
+    }
     memcpy(cv->dim, v->dim, sizeof cv->dim);
-    for (int c = 0; c <= MS_SHAPE_MAX_CLASSES; c++)
-        for (int a = 0; a < 3; a++) {
-            cv->lo[c][a] = INT64_MAX;
-            cv->hi[c][a] = -1;
-        }
-    int64_t last_raw = INT64_MIN;
-    int last_cls = 0;
-    size_t idx = 0;
-    for (int64_t k = 0; k < v->dim[2]; k++)
-        for (int64_t j = 0; j < v->dim[1]; j++)
-            for (int64_t i = 0; i < v->dim[0]; i++, idx++) {
-                int64_t raw = (int64_t)ms_volume_get(v, idx);
-                if (raw != last_raw) {
-                    last_raw = raw;
-                    last_cls = class_of(o, raw);
-                }
-                cv->cls[idx] = (uint8_t)last_cls;
-                if (!last_cls) continue;
-                int64_t p[3] = {i, j, k};
-                int64_t *lo = cv->lo[last_cls], *hi = cv->hi[last_cls];
-                for (int a = 0; a < 3; a++) {
-                    if (p[a] < lo[a]) lo[a] = p[a];
-                    if (p[a] > hi[a]) hi[a] = p[a];
-                }
-                cv->count[last_cls]++;
-            }
+    classify_job jb = {v, o, cv->cls, slab};
+    ms_parallel_for(SLABS, 1, classify_range, &jb);
+    class_stats *all = &slab[SLABS];
+    stats_clear(all);
+    for (int s = 0; s < SLABS; s++) stats_add(all, &slab[s], o->n_classes);
     for (int c = 1; c <= o->n_classes; c++) {
-        if (!cv->count[c]) continue;
-        cv->count[0] += cv->count[c];
-        for (int a = 0; a < 3; a++) {
-            if (cv->lo[c][a] < cv->lo[0][a]) cv->lo[0][a] = cv->lo[c][a];
-            if (cv->hi[c][a] > cv->hi[0][a]) cv->hi[0][a] = cv->hi[c][a];
+        all->count[0] += all->count[c];
+        for (int a = 0; a < 3 && all->count[c]; a++) {
+            if (all->lo[c][a] < all->lo[0][a]) all->lo[0][a] = all->lo[c][a];
+            if (all->hi[c][a] > all->hi[0][a]) all->hi[0][a] = all->hi[c][a];
         }
     }
+    memcpy(cv->count, all->count, sizeof cv->count);
+    memcpy(cv->lo, all->lo, sizeof cv->lo);
+    memcpy(cv->hi, all->hi, sizeof cv->hi);
+    free(slab);
     if (!cv->count[0]) {
         free(cv->cls);
         cv->cls = NULL;

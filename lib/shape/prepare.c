@@ -134,20 +134,53 @@ ms_status ms_shape_sample_classes(const ms_shape *s, const uint8_t *keep, int64_
     return ms_surface_sample(list, cls, k, s->C, n, s->stream, stream, pts, labels, normals, NULL);
 }
 
-static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
+typedef struct {
+    ms_shape *s;
+    const ms_shape_opts *o;
+    ms_status st[3];
+    char why[2][512];       /* a failure's message, from its own thread */
+} draw_job;
+
+static void draw_vol(ms_shape *s)
 {
-    ms_status st = ms_shape_sample_classes(s, NULL, s->n_surface, STREAM_SURFACE, s->surface_points,
-                                           s->surface_labels, s->surface_normals);
-    if (!st) st = ms_shape_sample_classes(s, NULL, s->n_near, STREAM_NEAR, s->near_points, NULL, NULL);
-    if (st) return st;
     ms_rng g;
     ms_rng_seed(&g, s->stream, STREAM_VOL);
     for (int64_t i = 0; i < 3 * s->n_vol; i++) s->vol_points[i] = (float)ms_rng_range(&g, -1.0, 1.0);
+}
+
+static ms_status draw_near(ms_shape *s, const ms_shape_opts *o)
+{
+    ms_status st = ms_shape_sample_classes(s, NULL, s->n_near, STREAM_NEAR, s->near_points, NULL, NULL);
+    if (st) return st;
+    ms_rng g;
     ms_rng_seed(&g, s->stream, STREAM_NEAR + 1);
     for (int64_t i = 0; i < s->n_near; i++) {
         double sigma = i < s->n_near / 2 ? o->near_sigma[0] : o->near_sigma[1];
         for (int a = 0; a < 3; a++) s->near_points[3 * i + a] += (float)(sigma * ms_rng_normal(&g));
     }
+    return MS_OK;
+}
+
+/* Each point set has its own random stream, so the three are drawn at once. */
+static void draw_range(void *arg, size_t b, size_t e)
+{
+    draw_job *j = arg;
+    for (size_t i = b; i < e; i++) {
+        if (i == 0)
+            j->st[0] = ms_shape_sample_classes(j->s, NULL, j->s->n_surface, STREAM_SURFACE, j->s->surface_points,
+                                               j->s->surface_labels, j->s->surface_normals);
+        else if (i == 1) j->st[1] = draw_near(j->s, j->o);
+        else draw_vol(j->s);
+        if (i < 2 && j->st[i]) snprintf(j->why[i], sizeof j->why[i], "%s", ms_last_error());
+    }
+}
+
+static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
+{
+    draw_job j = {s, o, {MS_OK, MS_OK, MS_OK}, {"", ""}};
+    ms_parallel_for(3, 1, draw_range, &j);
+    for (int i = 0; i < 2; i++)
+        if (j.st[i]) return ms_fail(j.st[i], "%s", j.why[i]);
     return MS_OK;
 }
 
