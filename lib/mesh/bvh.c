@@ -128,45 +128,61 @@ out:
     return st;
 }
 
-/* A triangle as the builder sees it, moved with its range as ranges are
- * split, so every pass reads memory in order. */
+/* A triangle as the builder sees it: its box, moved with its range as
+ * ranges are split (the triangle's index alongside), so every pass reads
+ * memory in order. The box's centre (doubled: lo + hi) places it in bins. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
 typedef struct {
-    float c[3];             /* centroid */
-    float lo[3], hi[3];
-    int32_t idx;
+    v4f lo, hi;             /* lane 3 unused */
 } rec;
+
+static inline v4f vmin4(v4f a, v4f b)
+{
+    v4i m = a < b;
+    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
+static inline v4f vmax4(v4f a, v4f b)
+{
+    v4i m = a > b;
+    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
 
 typedef struct {
     ms_bvh_node *node;
     int64_t n_nodes;
     rec *r;
+    int32_t *idx;
 } builder;
+
+static const v4f V_INF = {INFINITY, INFINITY, INFINITY, INFINITY};
 
 static void set_bounds(const builder *b, ms_bvh_node *nd, int64_t lo, int64_t hi)
 {
-    for (int a = 0; a < 3; a++) {
-        nd->lo[a] = INFINITY;
-        nd->hi[a] = -INFINITY;
+    v4f l = V_INF, h = -V_INF;
+    for (int64_t i = lo; i < hi; i++) {
+        l = vmin4(l, b->r[i].lo);
+        h = vmax4(h, b->r[i].hi);
     }
-    for (int64_t i = lo; i < hi; i++)
-        for (int a = 0; a < 3; a++) {
-            nd->lo[a] = lo_f(nd->lo[a], b->r[i].lo[a]);
-            nd->hi[a] = hi_f(nd->hi[a], b->r[i].hi[a]);
-        }
+    for (int a = 0; a < 3; a++) {
+        nd->lo[a] = l[a];
+        nd->hi[a] = h[a];
+    }
 }
 
 enum { BINS = 16 };
 
-typedef struct { float lo[3], hi[3]; int64_t n; } bin;
+typedef struct {
+    v4f lo, hi;
+    int64_t n;
+} bin;
 
-static const bin EMPTY_BIN = {{INFINITY, INFINITY, INFINITY}, {-INFINITY, -INFINITY, -INFINITY}, 0};
-
-static void bin_add(bin *x, const float *lo, const float *hi, int64_t n)
+static void bin_add(bin *x, v4f lo, v4f hi, int64_t n)
 {
-    for (int a = 0; a < 3; a++) {
-        x->lo[a] = lo_f(x->lo[a], lo[a]);
-        x->hi[a] = hi_f(x->hi[a], hi[a]);
-    }
+    x->lo = vmin4(x->lo, lo);
+    x->hi = vmax4(x->hi, hi);
     x->n += n;
 }
 
@@ -177,17 +193,20 @@ static double bin_cost(const bin *x)
     return (e[0] * e[1] + e[1] * e[2] + e[2] * e[0]) * (double)x->n;
 }
 
-static int bin_of(float c, float lo, float scale)
+/* The bins of a record on the three axes (the same arithmetic for binning
+ * and for the partition that follows). */
+static inline v4i bins_of(const rec *r, v4f cl, v4f scale)
 {
-    int k = (int)((c - lo) * scale);
-    return k < 0 ? 0 : k >= BINS ? BINS - 1 : k;
+    v4i k = __builtin_convertvector((r->lo + r->hi - cl) * scale, v4i), zero = {0, 0, 0, 0}, top = zero + (BINS - 1);
+    k = (k >= zero) & k;   /* negative lanes to 0 */
+    return ((k > top) & top) | ((k <= top) & k);
 }
 
 /* Best split of one axis's bins: sets *cost and returns the last bin on
  * the left, or -1 when no split leaves both sides non-empty. */
 static int best_split(const bin *bins, double *cost)
 {
-    bin right[BINS], left = EMPTY_BIN;
+    bin right[BINS], left = {V_INF, -V_INF, 0};
     right[BINS - 1] = bins[BINS - 1];
     for (int k = BINS - 2; k >= 0; k--) {
         right[k] = right[k + 1];
@@ -203,38 +222,44 @@ static int best_split(const bin *bins, double *cost)
     return best;
 }
 
-/* Surface-area heuristic over 16 centroid bins on each axis (binned in one
+/* Surface-area heuristic over 16 centre bins on each axis (binned in one
  * pass): the split minimising the children's area times triangle count. */
 static int64_t partition(builder *b, int64_t lo, int64_t hi)
 {
-    float cl[3] = {INFINITY, INFINITY, INFINITY}, ch[3] = {-INFINITY, -INFINITY, -INFINITY}, scale[3];
-    for (int64_t i = lo; i < hi; i++)
-        for (int a = 0; a < 3; a++) {
-            cl[a] = lo_f(cl[a], b->r[i].c[a]);
-            ch[a] = hi_f(ch[a], b->r[i].c[a]);
-        }
-    bin bins[3][BINS];
-    for (int a = 0; a < 3; a++) {
-        scale[a] = ch[a] > cl[a] ? BINS / (ch[a] - cl[a]) : 0;
-        for (int k = 0; k < BINS; k++) bins[a][k] = EMPTY_BIN;
+    v4f cl = V_INF, ch = -V_INF, zero = {0, 0, 0, 0};
+    for (int64_t i = lo; i < hi; i++) {
+        v4f c = b->r[i].lo + b->r[i].hi;
+        cl = vmin4(cl, c);
+        ch = vmax4(ch, c);
     }
-    for (int64_t i = lo; i < hi; i++)
-        for (int a = 0; a < 3; a++) bin_add(&bins[a][bin_of(b->r[i].c[a], cl[a], scale[a])], b->r[i].lo, b->r[i].hi, 1);
+    v4i wide = ch > cl;
+    v4f scale = (v4f)(wide & (v4i)((zero + BINS) / (ch - cl)));
+    scale[3] = 0;
+    bin bins[3][BINS];
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < BINS; k++) bins[a][k] = (bin){V_INF, -V_INF, 0};
+    for (int64_t i = lo; i < hi; i++) {
+        v4i k = bins_of(&b->r[i], cl, scale);
+        for (int a = 0; a < 3; a++) bin_add(&bins[a][k[a]], b->r[i].lo, b->r[i].hi, 1);
+    }
     int ax = -1, split = 0;
     double best = INFINITY, cost;
     for (int a = 0; a < 3; a++) {
         int k = best_split(bins[a], &cost);
         if (k >= 0 && cost < best) best = cost, ax = a, split = k;
     }
-    if (ax < 0) return lo + (hi - lo) / 2;   /* all centroids equal */
+    if (ax < 0) return lo + (hi - lo) / 2;   /* all centres equal */
     int64_t i = lo, j = hi - 1;
     while (i <= j) {
-        if (bin_of(b->r[i].c[ax], cl[ax], scale[ax]) <= split) {
+        if (bins_of(&b->r[i], cl, scale)[ax] <= split) {
             i++;
         } else {
             rec t = b->r[i];
             b->r[i] = b->r[j];
-            b->r[j--] = t;
+            b->r[j] = t;
+            int32_t u = b->idx[i];
+            b->idx[i] = b->idx[j];
+            b->idx[j--] = u;
         }
     }
     return i;
@@ -268,31 +293,34 @@ static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
     builder b = {0};
     b.node = ms_sdf_alloc((size_t)(2 * nt), sizeof *b.node);
     b.r = ms_sdf_alloc((size_t)nt, sizeof *b.r);
+    b.idx = ms_sdf_alloc((size_t)nt, sizeof *b.idx);
     s->tris = ms_sdf_alloc((size_t)nt, sizeof *s->tris);
     s->source = malloc((size_t)nt * sizeof *s->source);
-    if (!b.node || !b.r || !s->tris || !s->source) {
+    if (!b.node || !b.r || !b.idx || !s->tris || !s->source) {
         free(b.node);
         free(b.r);
+        free(b.idx);
         return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     }
     for (int64_t t = 0; t < nt; t++) {
-        b.r[t].idx = (int32_t)t;
+        b.idx[t] = (int32_t)t;
         for (int a = 0; a < 3; a++) {
-            b.r[t].c[a] = (tri[t].a[a] + tri[t].b[a] + tri[t].c[a]) / 3.0f;
             b.r[t].lo[a] = lo_f(tri[t].a[a], lo_f(tri[t].b[a], tri[t].c[a]));
             b.r[t].hi[a] = hi_f(tri[t].a[a], hi_f(tri[t].b[a], tri[t].c[a]));
         }
+        b.r[t].lo[3] = b.r[t].hi[3] = 0;
     }
     b.n_nodes = 1;
     build_node(&b, 0, 0, nt, 0);
     for (int64_t i = 0; i < nt; i++) {
-        s->tris[i] = tri[b.r[i].idx];
-        s->source[i] = b.r[i].idx;
+        s->tris[i] = tri[b.idx[i]];
+        s->source[i] = b.idx[i];
     }
     s->nodes = b.node;
     s->n_nodes = b.n_nodes;
     s->n_tris = nt;
     free(b.r);
+    free(b.idx);
     return MS_OK;
 }
 
