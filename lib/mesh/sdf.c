@@ -2,6 +2,7 @@
  * kernel (kernels/sdf.cu) with the same tree and arithmetic. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "medseg/threads.h"
 #include "sdf_internal.h"
@@ -57,11 +58,28 @@ typedef struct {
     int64_t idx;
 } keyed;
 
-static int cmp_keyed(const void *a, const void *b)
+/* Stable least-significant-digit radix sort by key, 11 bits a pass (a
+ * pass where every key has the same digit is skipped); the result ends in
+ * a. Stable, so equal keys keep the points' order. */
+static void radix_sort(keyed *a, keyed *tmp, int64_t n)
 {
-    const keyed *x = a, *y = b;
-    if (x->key != y->key) return x->key < y->key ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    keyed *from = a, *to = tmp;
+    if (n <= 0) return;
+    for (int shift = 0; shift < 64; shift += 11) {
+        int64_t count[2048] = {0};
+        for (int64_t i = 0; i < n; i++) count[(from[i].key >> shift) & 2047]++;
+        if (count[(from[0].key >> shift) & 2047] == n) continue;
+        for (int64_t d = 0, sum = 0; d < 2048; d++) {
+            int64_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (int64_t i = 0; i < n; i++) to[count[(from[i].key >> shift) & 2047]++] = from[i];
+        keyed *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != a) memcpy(a, from, (size_t)n * sizeof *a);
 }
 
 static uint64_t spread3(uint64_t v)
@@ -79,7 +97,7 @@ static uint64_t spread3(uint64_t v)
 ms_status ms_sdf_order(const float *pts, int64_t n, int64_t *order)
 {
     keyed *k;
-    ms_status st = ms_alloc_array((void **)&k, (size_t)n, sizeof *k, 0, "query order");
+    ms_status st = ms_alloc_array((void **)&k, (size_t)n, 2 * sizeof *k, 0, "query order");
     if (st) return st;
     float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
     for (int64_t i = 0; i < n; i++)
@@ -97,7 +115,7 @@ ms_status ms_sdf_order(const float *pts, int64_t n, int64_t *order)
         k[i].key = key;
         k[i].idx = i;
     }
-    qsort(k, (size_t)n, sizeof *k, cmp_keyed);
+    radix_sort(k, k + n, n);
     for (int64_t i = 0; i < n; i++) order[i] = k[i].idx;
     free(k);
     return MS_OK;
