@@ -345,6 +345,39 @@ static void gpu_equals_cpu(void)
     ms_mesh_free(&m);
 }
 
+/* The nearest of several meshes on the GPU (the merged tree) equals the
+ * CPU's walk over the parts: the same distance bits and part. */
+static void gpu_nearest_equals_cpu(void)
+{
+    int64_t d[3] = {26, 24, 20};
+    uint8_t *cls = calloc(26 * 24 * 20, 1);
+    ball(cls, d, 8.5, 9.2, 9.1, 5.5, 1);
+    ball(cls, d, 15.5, 14.2, 10.1, 6.5, 2);
+    ms_mesh m[2];
+    ms_sdf_mesh *part[2];
+    for (int k = 0; k < 2; k++) {
+        mesh_of(cls, d, k + 1, UNIT, &m[k]);
+        CHECK(ms_sdf_build(&m[k], &part[k]) == MS_OK);
+    }
+    enum { N = 50000 };
+    float *pts = malloc(3 * N * sizeof *pts), *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b);
+    int32_t *ka = malloc(N * sizeof *ka), *kb = malloc(N * sizeof *kb);
+    int64_t *order = malloc(N * sizeof *order);
+    ms_rng g;
+    ms_rng_seed(&g, 13, 0);
+    for (int i = 0; i < 3 * N; i++) pts[i] = (float)ms_rng_range(&g, -6, 32);
+    CHECK(ms_sdf_order(pts, N, order) == MS_OK);
+    CHECK(ms_sdf_eval_nearest(part, 2, pts, order, N, MS_DEVICE_CPU, a, ka) == MS_OK);
+    CHECK(ms_sdf_eval_nearest(part, 2, pts, order, N, MS_DEVICE_CUDA, b, kb) == MS_OK);
+    CHECK(memcmp(a, b, N * sizeof *a) == 0);
+    CHECK(memcmp(ka, kb, N * sizeof *ka) == 0);
+    free(pts), free(a), free(b), free(ka), free(kb), free(order), free(cls);
+    for (int k = 0; k < 2; k++) {
+        ms_sdf_free(part[k]);
+        ms_mesh_free(&m[k]);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "gpu") == 0) {
@@ -354,6 +387,7 @@ int main(int argc, char **argv)
         }
         test_sdf_shell(MS_DEVICE_CUDA);
         gpu_equals_cpu();
+        gpu_nearest_equals_cpu();
         return check_summary();
     }
     test_all_configs();
