@@ -2,7 +2,8 @@
 # prepare-npz as a batch tool: same seed -> same bytes whatever --jobs,
 # --threads or --shard; CSV split with variants beside their case; a bad
 # case fails alone (exit 3, listed at the end, nothing of it left behind);
-# --skip-existing resumes; usage errors exit 2.
+# --skip-existing resumes; the label map's dtype does not change a byte;
+# usage errors exit 2.
 set -u
 pass=0 fail=0
 d=$(mktemp -d)
@@ -53,6 +54,15 @@ cp "$d/j1/a.npz" "$d/keep.npz"
     --subsets 1,2,3:4,5,6 -o "$d/j1" --skip-existing "$d/in" 2> "$d/log"
 check 'grep -q "a: outputs exist, skipped" "$d/log"' "--skip-existing did not skip: $(cat "$d/log")"
 check 'cmp -s "$d/j1/a.npz" "$d/keep.npz"' "--skip-existing changed a.npz"
+
+# The label map's dtype does not matter: each is read by its own loop.
+for t in uint8 int16 uint16 int32 float32 float64; do
+    mkdir -p "$d/dt/$t"
+    "$MEDSEG" convert -q --dtype $t "$d/in/b.nii.gz" "$d/dt/$t/b.nii.gz" || bad "convert to $t"
+    "$MEDSEG" prepare-npz $small --seed 5 -o "$d/dt/$t/out" "$d/dt/$t/b.nii.gz" || bad "prepare-npz on $t"
+    [ "$t" = uint8 ] || cmp -s "$d/dt/uint8/out/b.npz" "$d/dt/$t/out/b.npz" || bad "$t label map gave other bytes"
+done
+ok
 
 # Bad cases fail alone.
 mkdir "$d/bad"
