@@ -131,24 +131,9 @@ out:
 /* A triangle as the builder sees it: its box, moved with its range as
  * ranges are split (the triangle's index alongside), so every pass reads
  * memory in order. The box's centre (doubled: lo + hi) places it in bins. */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
 typedef struct {
     v4f lo, hi;             /* lane 3 unused */
 } rec;
-
-static inline v4f vmin4(v4f a, v4f b)
-{
-    v4i m = a < b;
-    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
-}
-
-static inline v4f vmax4(v4f a, v4f b)
-{
-    v4i m = a > b;
-    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
-}
 
 typedef struct {
     ms_bvh_node *node;

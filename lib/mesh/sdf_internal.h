@@ -5,6 +5,23 @@
 #include "medseg/sdf.h"
 #include "sdf_math.h"
 
+/* Four floats at once (GCC vector extensions), for the builder's boxes and
+ * the walk's child boxes. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f vmin4(v4f a, v4f b)
+{
+    v4i m = a < b;
+    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
+static inline v4f vmax4(v4f a, v4f b)
+{
+    v4i m = a > b;
+    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
+
 /* Four children of the CPU's hierarchy, boxes by axis then child. count
  * > 0: a leaf over triangles [first, first + count); 0: the wide node
  * `first`; < 0: an empty slot (its box is inverted, so never near). */

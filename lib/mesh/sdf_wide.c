@@ -18,16 +18,8 @@
 /* Rows of a block (8 lanes each), per triangle: see block_lanes. */
 enum { ROW_A = 0, ROW_EDGE = 3, ROW_NEG_INV = 12, ROW_NORMAL = 15, ROW_INWARD = 18, ROW_LONGEST = 27, BLOCK_ROWS = 28 };
 
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
-
-static inline v4f vmax(v4f a, v4f b)
-{
-    v4i m = a > b;
-    return (v4f)((m & (v4i)a) | (~m & (v4i)b));
-}
 
 /* A wide level consumes at least one binary level and a visit pops one
  * entry and pushes at most four, so this never overflows. */
@@ -193,7 +185,7 @@ static inline v4f box_d2(const ms_wide_node *w, const float *p, float slack)
         __builtin_memcpy(&lo, w->lo[a], sizeof lo);
         __builtin_memcpy(&hi, w->hi[a], sizeof hi);
         v4f below = lo - p[a], above = p[a] - hi;
-        v4f d = vmax(vmax(below, above) - slack, zero);
+        v4f d = vmax4(vmax4(below, above) - slack, zero);
         d2 += d * d;
     }
     return d2;
