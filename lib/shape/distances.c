@@ -14,13 +14,27 @@ typedef struct {
     ms_sdf_mesh *tree[MS_SHAPE_MAX_CLASSES + 1];
     int cls[MS_SHAPE_MAX_CLASSES + 1];   /* class number of tree[i], i > 0 */
     ms_status st[MS_SHAPE_MAX_CLASSES + 1];
+    int order[MS_SHAPE_MAX_CLASSES + 1];   /* largest mesh first */
     int n;
 } trees;
 
 static void build_range(void *arg, size_t b, size_t e)
 {
     trees *t = arg;
-    for (size_t i = b; i < e; i++) t->st[i] = ms_sdf_build(t->mesh[i], &t->tree[i]);
+    for (size_t i = b; i < e; i++) {
+        int k = t->order[i];
+        t->st[k] = ms_sdf_build(t->mesh[k], &t->tree[k]);
+    }
+}
+
+/* Largest first, so the last tree to finish is a small one. */
+static void order_by_size(trees *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        int j = i;
+        for (; j > 0 && t->mesh[t->order[j - 1]]->nt < t->mesh[i]->nt; j--) t->order[j] = t->order[j - 1];
+        t->order[j] = i;
+    }
 }
 
 /* Trees in order: union, then the present classes. */
@@ -34,6 +48,7 @@ static ms_status build_all(const ms_shape *s, const ms_mesh *uni, trees *t)
             t->mesh[k++] = &s->mesh[c];
         }
     t->n = k;
+    order_by_size(t);
     ms_parallel_for((size_t)k, 1, build_range, t);
     for (int i = 0; i < k; i++)
         if (t->st[i]) return ms_fail(t->st[i], "building the distance hierarchy failed (out of memory?)");
