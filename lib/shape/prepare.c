@@ -138,14 +138,21 @@ typedef struct {
     ms_shape *s;
     const ms_shape_opts *o;
     ms_status st[3];
-    char why[2][512];       /* a failure's message, from its own thread */
+    char why[3][512];       /* a failure's message, from its own thread */
 } draw_job;
 
-static void draw_vol(ms_shape *s)
+static ms_status draw_surface(ms_shape *s)
+{
+    return ms_shape_sample_classes(s, NULL, s->n_surface, STREAM_SURFACE, s->surface_points, s->surface_labels,
+                                   s->surface_normals);
+}
+
+static ms_status draw_vol(ms_shape *s)
 {
     ms_rng g;
     ms_rng_seed(&g, s->stream, STREAM_VOL);
     for (int64_t i = 0; i < 3 * s->n_vol; i++) s->vol_points[i] = (float)ms_rng_range(&g, -1.0, 1.0);
+    return MS_OK;
 }
 
 static ms_status draw_near(ms_shape *s, const ms_shape_opts *o)
@@ -166,20 +173,16 @@ static void draw_range(void *arg, size_t b, size_t e)
 {
     draw_job *j = arg;
     for (size_t i = b; i < e; i++) {
-        if (i == 0)
-            j->st[0] = ms_shape_sample_classes(j->s, NULL, j->s->n_surface, STREAM_SURFACE, j->s->surface_points,
-                                               j->s->surface_labels, j->s->surface_normals);
-        else if (i == 1) j->st[1] = draw_near(j->s, j->o);
-        else draw_vol(j->s);
-        if (i < 2 && j->st[i]) snprintf(j->why[i], sizeof j->why[i], "%s", ms_last_error());
+        j->st[i] = i == 0 ? draw_surface(j->s) : i == 1 ? draw_near(j->s, j->o) : draw_vol(j->s);
+        if (j->st[i]) snprintf(j->why[i], sizeof j->why[i], "%s", ms_last_error());
     }
 }
 
 static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
 {
-    draw_job j = {s, o, {MS_OK, MS_OK, MS_OK}, {"", ""}};
+    draw_job j = {.s = s, .o = o};
     ms_parallel_for(3, 1, draw_range, &j);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (j.st[i]) return ms_fail(j.st[i], "%s", j.why[i]);
     return MS_OK;
 }
