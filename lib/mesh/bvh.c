@@ -88,44 +88,63 @@ static void bounding_sphere(ms_sdf_tri *o)
     o->rad = nextafterf((float)sqrt(r2), INFINITY) * (1 + 1e-6f);
 }
 
-/* Face normals, angle-weighted vertex normals and summed edge normals. */
-static ms_status pseudo_normals(const ms_mesh *m, double *fn, double *vn, ms_sdf_tri *tri)
+/* What a triangle's pseudo-normals are made of: face normals, angle-weighted
+ * vertex normals and the edge map that finds each edge's other face. */
+typedef struct {
+    const ms_mesh *m;
+    double *fn, *vn;
+    edge_map h;
+} normals;
+
+static void normals_free(normals *x)
 {
-    edge_map h = {0};
-    ms_status st = edge_map_build(m, &h);
-    if (st) goto out;
+    free(x->fn);
+    free(x->vn);
+    free(x->h.start);
+    free(x->h.to);
+    free(x->h.corner);
+}
+
+static ms_status normals_build(const ms_mesh *m, normals *x)
+{
+    x->m = m;
+    x->fn = ms_sdf_alloc((size_t)m->nt * 3, sizeof *x->fn);
+    x->vn = calloc((size_t)m->nv * 3, sizeof *x->vn);
+    if (!x->fn || !x->vn) return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    ms_status st = edge_map_build(m, &x->h);
+    if (st) return st;
     for (int64_t t = 0; t < m->nt; t++) {
-        ms_mesh_face_normal(m, t, &fn[3 * t]);
+        ms_mesh_face_normal(m, t, &x->fn[3 * t]);
         for (int c = 0; c < 3; c++) {
             const int32_t *f = &m->t[3 * t];
             double ang = corner_angle(&m->v[3 * (int64_t)f[c]], &m->v[3 * (int64_t)f[(c + 1) % 3]],
                                       &m->v[3 * (int64_t)f[(c + 2) % 3]]);
-            for (int a = 0; a < 3; a++) vn[3 * (int64_t)f[c] + a] += ang * fn[3 * t + a];
+            for (int a = 0; a < 3; a++) x->vn[3 * (int64_t)f[c] + a] += ang * x->fn[3 * t + a];
         }
     }
-    for (int64_t t = 0; t < m->nt; t++) {
-        const int32_t *f = &m->t[3 * t];
-        ms_sdf_tri *o = &tri[t];
-        for (int c = 0; c < 3; c++) {
-            int64_t other = edge_map_find(&h, f[(c + 1) % 3], f[c]);
-            for (int a = 0; a < 3; a++) {
-                o->en[c][a] = (float)(fn[3 * t + a] + (other >= 0 ? fn[3 * (other / 3) + a] : 0.0));
-                o->vn[c][a] = (float)vn[3 * (int64_t)f[c] + a];
-            }
-        }
+    return MS_OK;
+}
+
+/* Triangle t of the mesh with its summed edge normals and vertex normals,
+ * written straight into its place in leaf order. */
+static void make_tri(const normals *x, int64_t t, ms_sdf_tri *o)
+{
+    const ms_mesh *m = x->m;
+    const int32_t *f = &m->t[3 * t];
+    for (int c = 0; c < 3; c++) {
+        int64_t other = edge_map_find(&x->h, f[(c + 1) % 3], f[c]);
         for (int a = 0; a < 3; a++) {
-            o->n[a] = (float)fn[3 * t + a];
-            o->a[a] = (float)m->v[3 * (int64_t)f[0] + a];
-            o->b[a] = (float)m->v[3 * (int64_t)f[1] + a];
-            o->c[a] = (float)m->v[3 * (int64_t)f[2] + a];
+            o->en[c][a] = (float)(x->fn[3 * t + a] + (other >= 0 ? x->fn[3 * (other / 3) + a] : 0.0));
+            o->vn[c][a] = (float)x->vn[3 * (int64_t)f[c] + a];
         }
-        bounding_sphere(o);
     }
-out:
-    free(h.start);
-    free(h.to);
-    free(h.corner);
-    return st;
+    for (int a = 0; a < 3; a++) {
+        o->n[a] = (float)x->fn[3 * t + a];
+        o->a[a] = (float)m->v[3 * (int64_t)f[0] + a];
+        o->b[a] = (float)m->v[3 * (int64_t)f[1] + a];
+        o->c[a] = (float)m->v[3 * (int64_t)f[2] + a];
+    }
+    bounding_sphere(o);
 }
 
 /* A triangle as the builder sees it: its box, moved with its range as
@@ -273,8 +292,12 @@ static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int dep
     }
 }
 
-static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
+/* The tree over the mesh's float boxes; the triangles are then laid out
+ * in leaf order once, with no copy in source order first. */
+static ms_status build_tree(ms_sdf_mesh *s, const normals *x)
 {
+    const ms_mesh *m = x->m;
+    int64_t nt = m->nt;
     builder b = {0};
     b.node = ms_sdf_alloc((size_t)(2 * nt), sizeof *b.node);
     b.r = ms_sdf_alloc((size_t)nt, sizeof *b.r);
@@ -290,15 +313,17 @@ static ms_status build_tree(ms_sdf_mesh *s, ms_sdf_tri *tri, int64_t nt)
     for (int64_t t = 0; t < nt; t++) {
         b.idx[t] = (int32_t)t;
         for (int a = 0; a < 3; a++) {
-            b.r[t].lo[a] = lo_f(tri[t].a[a], lo_f(tri[t].b[a], tri[t].c[a]));
-            b.r[t].hi[a] = hi_f(tri[t].a[a], hi_f(tri[t].b[a], tri[t].c[a]));
+            float u = (float)m->v[3 * (int64_t)m->t[3 * t] + a], v = (float)m->v[3 * (int64_t)m->t[3 * t + 1] + a],
+                  w = (float)m->v[3 * (int64_t)m->t[3 * t + 2] + a];
+            b.r[t].lo[a] = lo_f(u, lo_f(v, w));
+            b.r[t].hi[a] = hi_f(u, hi_f(v, w));
         }
         b.r[t].lo[3] = b.r[t].hi[3] = 0;
     }
     b.n_nodes = 1;
     build_node(&b, 0, 0, nt, 0);
     for (int64_t i = 0; i < nt; i++) {
-        s->tris[i] = tri[b.idx[i]];
+        make_tri(x, b.idx[i], &s->tris[i]);
         s->source[i] = b.idx[i];
     }
     s->nodes = b.node;
@@ -315,16 +340,11 @@ ms_status ms_sdf_build(const ms_mesh *m, ms_sdf_mesh **out)
     if (m->nt <= 0) return ms_fail(MS_ERR_USAGE, "distance to an empty mesh");
     if (m->nt > INT32_MAX / 2) return ms_fail(MS_ERR_NOMEM, "mesh too large for the distance hierarchy");
     ms_sdf_mesh *s = calloc(1, sizeof *s);
-    double *fn = ms_sdf_alloc((size_t)m->nt * 3, sizeof *fn), *vn = calloc((size_t)m->nv * 3, sizeof *vn);
-    ms_sdf_tri *tri = ms_sdf_alloc((size_t)m->nt, sizeof *tri);
-    ms_status st = MS_OK;
-    if (!s || !fn || !vn || !tri) st = ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
-    if (!st) st = pseudo_normals(m, fn, vn, tri);
-    if (!st) st = build_tree(s, tri, m->nt);
+    normals x = {0};
+    ms_status st = s ? normals_build(m, &x) : ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
+    if (!st) st = build_tree(s, &x);
+    normals_free(&x);
     if (!st) st = ms_sdf_build_wide(s);
-    free(fn);
-    free(vn);
-    free(tri);
     if (st) {
         ms_sdf_free(s);
         return st;
