@@ -226,16 +226,23 @@ static int best_split(const bin *bins, double *cost)
     return best;
 }
 
-/* Surface-area heuristic over 16 centre bins on each axis (binned in one
- * pass): the split minimising the children's area times triangle count. */
-static int64_t partition(builder *b, int64_t lo, int64_t hi)
+/* The box of the records' doubled centres (lo + hi), lane 3 unused. */
+typedef struct { v4f lo, hi; } span;
+
+static void span_add(span *c, const rec *r)
 {
-    v4f cl = V_INF, ch = -V_INF, zero = {0, 0, 0, 0};
-    for (int64_t i = lo; i < hi; i++) {
-        v4f c = b->r[i].lo + b->r[i].hi;
-        cl = vmin4(cl, c);
-        ch = vmax4(ch, c);
-    }
+    v4f x = r->lo + r->hi;
+    c->lo = vmin4(c->lo, x);
+    c->hi = vmax4(c->hi, x);
+}
+
+/* Surface-area heuristic over 16 centre bins on each axis (binned in one
+ * pass), given the range's centre span c: the split minimising the
+ * children's area times triangle count. The children's spans are gathered
+ * as the records are moved, so no level reads its records twice for them. */
+static int64_t partition(builder *b, int64_t lo, int64_t hi, const span *c, span *left, span *right)
+{
+    v4f cl = c->lo, ch = c->hi, zero = {0, 0, 0, 0};
     v4i wide = ch > cl;
     v4f scale = (v4f)(wide & (v4i)((zero + BINS) / (ch - cl)));
     scale[3] = 0;
@@ -252,12 +259,17 @@ static int64_t partition(builder *b, int64_t lo, int64_t hi)
         int k = best_split(bins[a], &cost);
         if (k >= 0 && cost < best) best = cost, ax = a, split = k;
     }
-    if (ax < 0) return lo + (hi - lo) / 2;   /* all centres equal */
+    if (ax < 0) {   /* all centres equal */
+        *left = *right = *c;
+        return lo + (hi - lo) / 2;
+    }
+    *left = *right = (span){V_INF, -V_INF};
     int64_t i = lo, j = hi - 1;
     while (i <= j) {
         if (bins_of(&b->r[i], cl, scale)[ax] <= split) {
-            i++;
+            span_add(left, &b->r[i++]);
         } else {
+            span_add(right, &b->r[i]);
             rec t = b->r[i];
             b->r[i] = b->r[j];
             b->r[j] = t;
@@ -271,7 +283,7 @@ static int64_t partition(builder *b, int64_t lo, int64_t hi)
 
 /* Leaves take their triangles' bounds, inner nodes their children's (the
  * same minima and maxima, found once instead of at every level). */
-static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int depth)
+static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int depth, const span *c)
 {
     ms_bvh_node *nd = &b->node[node];
     if (hi - lo <= LEAF_SIZE || depth >= MAX_DEPTH) {
@@ -280,12 +292,13 @@ static void build_node(builder *b, int64_t node, int64_t lo, int64_t hi, int dep
         nd->count = (int32_t)(hi - lo);
         return;
     }
-    int64_t mid = partition(b, lo, hi), child = b->n_nodes;
+    span left, right;
+    int64_t mid = partition(b, lo, hi, c, &left, &right), child = b->n_nodes;
     b->n_nodes += 2;
     nd->first = (int32_t)child;
     nd->count = 0;
-    build_node(b, child, lo, mid, depth + 1);
-    build_node(b, child + 1, mid, hi, depth + 1);
+    build_node(b, child, lo, mid, depth + 1, &left);
+    build_node(b, child + 1, mid, hi, depth + 1, &right);
     for (int a = 0; a < 3; a++) {
         nd->lo[a] = lo_f(b->node[child].lo[a], b->node[child + 1].lo[a]);
         nd->hi[a] = hi_f(b->node[child].hi[a], b->node[child + 1].hi[a]);
@@ -310,6 +323,7 @@ static ms_status build_tree(ms_sdf_mesh *s, const normals *x)
         free(b.idx);
         return ms_fail(MS_ERR_NOMEM, "out of memory for the distance hierarchy");
     }
+    span all = {V_INF, -V_INF};
     for (int64_t t = 0; t < nt; t++) {
         b.idx[t] = (int32_t)t;
         for (int a = 0; a < 3; a++) {
@@ -319,9 +333,10 @@ static ms_status build_tree(ms_sdf_mesh *s, const normals *x)
             b.r[t].hi[a] = hi_f(u, hi_f(v, w));
         }
         b.r[t].lo[3] = b.r[t].hi[3] = 0;
+        span_add(&all, &b.r[t]);
     }
     b.n_nodes = 1;
-    build_node(&b, 0, 0, nt, 0);
+    build_node(&b, 0, 0, nt, 0, &all);
     for (int64_t i = 0; i < nt; i++) {
         make_tri(x, b.idx[i], &s->tris[i]);
         s->source[i] = b.idx[i];
