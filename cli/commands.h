@@ -11,10 +11,11 @@ typedef struct command {
     cmd_fn run;
 } command;
 
-extern const cmd_spec components_spec, convert_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
+extern const cmd_spec components_spec, convert_spec, detect_nodules_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
     segment_spec, validate_spec;
 int cmd_components(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_detect_nodules(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_prepare_npz(int argc, char **argv);

@@ -12,6 +12,7 @@
 static const command commands[] = {
     {&components_spec, cmd_components},
     {&convert_spec, cmd_convert},
+    {&detect_nodules_spec, cmd_detect_nodules},
     {&info_spec, cmd_info},
     {&phantom_spec, cmd_phantom},
     {&prepare_npz_spec, cmd_prepare_npz},

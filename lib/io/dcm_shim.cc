@@ -66,6 +66,8 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     DcmDataset *ds = ff.getDataset();
     memset(h, 0, sizeof *h);
     copy_str(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
+    copy_str(ds, DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
+    copy_str(ds, DCM_FrameOfReferenceUID, h->frame_uid, sizeof h->frame_uid);
     copy_str(ds, DCM_Modality, h->modality, sizeof h->modality);
     copy_str(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
     copy_str(ds, DCM_PhotometricInterpretation, h->photometric, sizeof h->photometric);

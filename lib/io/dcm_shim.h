@@ -12,6 +12,8 @@ extern "C" {
 
 typedef struct ms_dcm_header {
     char series_uid[68];
+    char study_uid[68];
+    char frame_uid[68];
     char modality[20];
     char transfer_syntax[68];
     char manufacturer[68];

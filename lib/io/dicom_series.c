@@ -438,6 +438,9 @@ static void fill_info_from(const ms_dcm_header *h, ms_dicom_info *info)
     snprintf(info->modality, sizeof info->modality, "%s", h->modality);
     snprintf(info->transfer_syntax, sizeof info->transfer_syntax, "%s", h->transfer_syntax);
     snprintf(info->manufacturer, sizeof info->manufacturer, "%s", h->manufacturer);
+    snprintf(info->study_uid, sizeof info->study_uid, "%s", h->study_uid);
+    snprintf(info->frame_uid, sizeof info->frame_uid, "%s", h->frame_uid);
+    info->slice_thickness = h->slice_thickness;
     info->gantry_tilt_tag = h->has_tilt ? h->gantry_tilt : NAN;
 }
 

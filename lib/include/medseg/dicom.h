@@ -23,6 +23,9 @@ typedef struct ms_dicom_info {
     int n_series;
     ms_dicom_series_summary series[MS_DICOM_MAX_SERIES_LISTED];
     char series_uid[68];         /* the series read */
+    char study_uid[68];
+    char frame_uid[68];          /* FrameOfReferenceUID */
+    double slice_thickness;      /* (0018,0050) of the first slice, 0 if absent */
     char modality[20];
     char transfer_syntax[68];
     char manufacturer[68];
