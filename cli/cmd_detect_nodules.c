@@ -143,14 +143,19 @@ static ms_status run(const char *in)
     ms_dicom_info d;
     memset(&d, 0, sizeof d);
     int is_dicom = ms_detect_format(in) == MS_FMT_DICOM;
-    if ((st = ms_read_volume(in, series_opt, &ct, &d))) return st;
+    /* Models first: a model that does not keep its card fails in a second. */
+    if ((st = detect_model_stages(&o, lung_model, fp_model))) return st;
+    if ((st = ms_read_volume(in, series_opt, &ct, &d))) {
+        detect_model_free(&o);
+        return st;
+    }
     if (is_dicom && strcmp(d.modality, "CT") != 0) {
+        detect_model_free(&o);
         ms_volume_free(&ct);
         return ms_fail(MS_ERR_INPUT, "%s: series %s is %s, not CT: detect-nodules reads chest CT", in, d.series_uid,
                        d.modality[0] ? d.modality : "of unknown modality");
     }
     ms_detect_result r;
-    detect_model_stages(&o, lung_model, fp_model);
     if ((st = ms_detect_nodules(&ct, &o, &r))) {
         detect_model_free(&o);
         ms_volume_free(&ct);

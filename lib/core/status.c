@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -9,10 +10,13 @@ static _Thread_local char last_msg[1024];
 
 ms_status ms_fail(ms_status st, const char *fmt, ...)
 {
+    /* Formatted aside first: callers often wrap ms_last_error() itself. */
+    char msg[sizeof last_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_msg, msg, sizeof msg);
     return st;
 }
 

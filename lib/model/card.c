@@ -90,9 +90,11 @@ static ms_status read_output(const char *path, const cJSON *o, ms_model_card *c)
     c->sigmoid = 1;
     c->threshold = 0.5;
     if (act) {
-        if (!cJSON_IsString(act) || (strcmp(act->valuestring, "sigmoid") && strcmp(act->valuestring, "none")))
-            return bad(path, "output activation must be \"sigmoid\" (logits) or \"none\" (probabilities)");
+        if (!cJSON_IsString(act) ||
+            (strcmp(act->valuestring, "sigmoid") && strcmp(act->valuestring, "softmax") && strcmp(act->valuestring, "none")))
+            return bad(path, "output activation must be \"sigmoid\" or \"softmax\" (logits) or \"none\" (probabilities)");
         c->sigmoid = strcmp(act->valuestring, "sigmoid") == 0;
+        c->softmax = strcmp(act->valuestring, "softmax") == 0;
     }
     if (thr) {
         if (!cJSON_IsNumber(thr) || !(thr->valuedouble > 0 && thr->valuedouble < 1))
@@ -102,21 +104,40 @@ static ms_status read_output(const char *path, const cJSON *o, ms_model_card *c)
     return MS_OK;
 }
 
+int ms_contract_is_3d(const char *contract)
+{
+    return !strcmp(contract, "segment-3d") || !strcmp(contract, "patch-classifier");
+}
+
 static ms_status read_size(const char *path, const cJSON *root, ms_model_card *c)
 {
     const cJSON *sz = cJSON_GetObjectItemCaseSensitive(root, "input_size");
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(root, "input_channels");
-    if (!cJSON_IsArray(sz) || cJSON_GetArraySize(sz) != 2) return bad(path, "\"input_size\" must be [H, W]");
-    double h = cJSON_GetArrayItem(sz, 0)->valuedouble, w = cJSON_GetArrayItem(sz, 1)->valuedouble;
-    if (!(h >= 1 && h <= 4096 && w >= 1 && w <= 4096) || h != floor(h) || w != floor(w))
-        return bad(path, "\"input_size\" must hold whole numbers 1..4096");
-    c->input_h = (int)h;
-    c->input_w = (int)w;
+    int dims = ms_contract_is_3d(c->contract) ? 3 : 2;
+    if (!cJSON_IsArray(sz) || cJSON_GetArraySize(sz) != dims)
+        return bad(path, dims == 3 ? "\"input_size\" must be [D, H, W]" : "\"input_size\" must be [H, W]");
+    double v[3];
+    for (int i = 0; i < dims; i++) {
+        const cJSON *e = cJSON_GetArrayItem(sz, i);
+        v[i] = cJSON_IsNumber(e) ? e->valuedouble : -1;
+        if (!(v[i] >= 1 && v[i] <= (dims == 3 ? 1024 : 4096)) || v[i] != floor(v[i]))
+            return bad(path, "\"input_size\" must hold whole numbers 1..4096 (1..1024 for volumes)");
+    }
+    c->input_d = dims == 3 ? (int)v[0] : 0;
+    c->input_h = (int)v[dims - 2];
+    c->input_w = (int)v[dims - 1];
     c->channels = 1;
     if (ch) {
         if (!cJSON_IsNumber(ch) || ch->valuedouble < 1 || ch->valuedouble > 4 || ch->valuedouble != floor(ch->valuedouble))
             return bad(path, "\"input_channels\" must be 1..4");
         c->channels = (int)ch->valuedouble;
+    }
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(root, "spacing_mm");
+    c->spacing_mm = 1;
+    if (sp) {
+        if (!cJSON_IsNumber(sp) || !(sp->valuedouble >= 0.1 && sp->valuedouble <= 10))
+            return bad(path, "\"spacing_mm\" must be a number 0.1..10");
+        c->spacing_mm = sp->valuedouble;
     }
     return MS_OK;
 }
@@ -134,10 +155,11 @@ static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *
     snprintf(c->name, sizeof c->name, "%s", cJSON_IsString(name) ? name->valuestring : "");
     ms_status rc = read_size(path, root, c);
     if (rc) return rc;
+    int prompted = !strcmp(c->contract, "segment-2d");
     if (!cJSON_IsObject(norm)) return bad(path, "no \"normalization\" object");
     if ((rc = read_norm(path, norm, c))) return rc;
-    if (!cJSON_IsArray(prompts)) return bad(path, "no \"prompt_inputs\" list");
-    if ((rc = read_prompts(path, prompts, c))) return rc;
+    if (prompted && !cJSON_IsArray(prompts)) return bad(path, "no \"prompt_inputs\" list");
+    if (prompted && (rc = read_prompts(path, prompts, c))) return rc;
     if (output && !cJSON_IsObject(output)) return bad(path, "\"output\" must be an object");
     return read_output(path, output, c);
 }

@@ -9,11 +9,7 @@
 #include "medseg/model.h"
 #include "torch_shim.h"
 
-struct ms_model {
-    ms_model_card card;
-    ms_torch *torch;
-    char path[1024];
-};
+#include "model_internal.h"
 
 const ms_model_card *ms_model_card_of(const ms_model *m) { return &m->card; }
 
@@ -52,7 +48,7 @@ static void resize(const float *in, int64_t iw, int64_t ih, float *out, int64_t 
     }
 }
 
-static void normalise(const ms_model_card *c, float *v, int64_t n)
+void model_normalise(const ms_model_card *c, float *v, int64_t n)
 {
     double lo = c->center - c->width / 2, a = 1, b = 0;
     if (c->norm == MS_NORM_MINMAX) {
@@ -120,7 +116,7 @@ ms_status ms_model_load(const char *path, const char *contract, ms_device dev, m
         rc = ms_fail(MS_ERR_INPUT, "model card %s: contract is \"%s\", this command needs \"%s\"", card_path,
                      m->card.contract, contract);
     if (!rc) rc = ms_torch_load(path, dev == MS_DEVICE_CUDA, &m->torch);
-    if (!rc) rc = dry_run(m);
+    if (!rc) rc = ms_contract_is_3d(m->card.contract) ? model3d_dry_run(m) : dry_run(m);
     if (rc) {
         ms_model_free(m);
         return rc;
@@ -165,7 +161,7 @@ static ms_status segment(ms_model *m, const ms_slice *s, const ms_prompt *p, con
     const ms_model_card *c = &m->card;
     size_t plane = (size_t)c->input_h * (size_t)c->input_w;
     resize(s->px, s->w, s->h, in, c->input_w, c->input_h);
-    normalise(c, in, (int64_t)plane);
+    model_normalise(c, in, (int64_t)plane);
     for (int ch = 1; ch < c->channels; ch++) memcpy(in + ch * plane, in, plane * sizeof *in);
     float box[4], pts[3 * MS_MAX_POINTS];
     int npts = scale_prompt(c, s, p, prior, box, pts);

@@ -79,3 +79,25 @@ extern "C" ms_status ms_torchp_seg2d(ms_torch *m, const float *img, int c, int h
     }
     return MS_OK;
 }
+
+extern "C" ms_status ms_torchp_forward(ms_torch *m, const float *in, const int64_t *in_shape, int in_ndim, float *out,
+                                      size_t out_cap, int64_t out_shape[8], int *out_ndim)
+{
+    try {
+        torch::NoGradGuard no_grad;
+        std::vector<int64_t> shape(in_shape, in_shape + in_ndim);
+        auto x = torch::from_blob(const_cast<float *>(in), shape, torch::TensorOptions().dtype(torch::kFloat32));
+        std::vector<torch::jit::IValue> args{x.clone().to(m->device)};
+        torch::jit::IValue r = m->module.forward(args);
+        if (!r.isTensor()) return ms_fail(MS_ERR_INPUT, "the model returned something other than a tensor");
+        torch::Tensor t = r.toTensor().to(torch::kCPU).to(torch::kFloat32).contiguous();
+        *out_ndim = (int)(t.dim() < 8 ? t.dim() : 8);
+        for (int i = 0; i < *out_ndim; i++) out_shape[i] = t.size(i);
+        if ((size_t)t.numel() <= out_cap) std::memcpy(out, t.data_ptr<float>(), sizeof(float) * (size_t)t.numel());
+    } catch (const c10::Error &e) {
+        return ms_fail(MS_ERR_INPUT, "the model failed: %s", first_line(e.what_without_backtrace()).c_str());
+    } catch (const std::exception &e) {
+        return ms_fail(MS_ERR_INPUT, "the model failed: %s", first_line(e.what()).c_str());
+    }
+    return MS_OK;
+}

@@ -14,7 +14,10 @@ typedef void (*free_fn)(ms_torch *);
 typedef ms_status (*seg2d_fn)(ms_torch *, const float *, int, int, int, const float *, const float *, int, int,
                               float *, int64_t *);
 
+typedef ms_status (*forward_fn)(ms_torch *, const float *, const int64_t *, int, float *, size_t, int64_t *, int *);
+
 static struct {
+    forward_fn forward;
     load_fn load;
     free_fn release;
     seg2d_fn seg2d;
@@ -41,7 +44,8 @@ static void open_plugin(void)
     plugin.load = (load_fn)dlsym(h, "ms_torchp_load");
     plugin.release = (free_fn)dlsym(h, "ms_torchp_free");
     plugin.seg2d = (seg2d_fn)dlsym(h, "ms_torchp_seg2d");
-    if (!plugin.load || !plugin.release || !plugin.seg2d)
+    plugin.forward = (forward_fn)dlsym(h, "ms_torchp_forward");
+    if (!plugin.load || !plugin.release || !plugin.seg2d || !plugin.forward)
         snprintf(plugin.error, sizeof plugin.error, "%s lacks the ms_torchp_* entry points", path);
 }
 
@@ -64,4 +68,10 @@ ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, con
                          int npts, int pass_points, float *out, int64_t shape[4])
 {
     return plugin.seg2d(m, img, c, h, w, box, pts, npts, pass_points, out, shape);
+}
+
+ms_status ms_torch_forward(ms_torch *m, const float *in, const int64_t *in_shape, int in_ndim, float *out,
+                           size_t out_cap, int64_t out_shape[8], int *out_ndim)
+{
+    return plugin.forward(m, in, in_shape, in_ndim, out, out_cap, out_shape, out_ndim);
 }

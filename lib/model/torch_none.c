@@ -22,3 +22,10 @@ ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, con
     (void)shape;
     return ms_fail(MS_ERR_USAGE, "this medseg was built without LibTorch");
 }
+
+ms_status ms_torch_forward(ms_torch *m, const float *in, const int64_t *in_shape, int in_ndim, float *out,
+                           size_t out_cap, int64_t out_shape[8], int *out_ndim)
+{
+    (void)m; (void)in; (void)in_shape; (void)in_ndim; (void)out; (void)out_cap; (void)out_shape; (void)out_ndim;
+    return ms_fail(MS_ERR_USAGE, "this medseg was built without LibTorch");
+}

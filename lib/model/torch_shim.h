@@ -21,6 +21,12 @@ void ms_torch_free(ms_torch *m);
 ms_status ms_torch_seg2d(ms_torch *m, const float *img, int c, int h, int w, const float box[4], const float *pts,
                          int npts, int pass_points, float *out, int64_t shape[4]);
 
+/* forward(x) for one float32 tensor x of shape in_shape[0..in_ndim); the
+ * answer's shape goes to out_shape (up to 8 dims, *out_ndim) and, when it
+ * holds at most out_cap values, the values to out. */
+ms_status ms_torch_forward(ms_torch *m, const float *in, const int64_t *in_shape, int in_ndim, float *out,
+                           size_t out_cap, int64_t out_shape[8], int *out_ndim);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,15 +14,18 @@ extern "C" {
 typedef enum { MS_NORM_WINDOW = 0, MS_NORM_MEANSTD, MS_NORM_MINMAX } ms_norm_kind;
 
 typedef struct ms_model_card {
-    char contract[32];       /* "segment-2d" */
+    char contract[32];       /* "segment-2d", "segment-3d", "patch-classifier" */
     char name[128];
+    int input_d;             /* 3-D contracts: "input_size": [D, H, W]; 0 for 2-D */
     int input_h, input_w;    /* "input_size": [H, W] */
+    double spacing_mm;       /* patch-classifier: mm per input voxel (default 1) */
     int channels;            /* "input_channels": the slice repeated C times */
     ms_norm_kind norm;       /* "normalization": {"type": ...} */
     double center, width;    /* window: values clamped to center +- width/2, then 0..1 */
     double mean, std;        /* meanstd: (v - mean) / std */
     int pass_points;         /* "prompt_inputs": ["box"] or ["box", "points"] */
-    int sigmoid;             /* "output": {"activation": "sigmoid"|"none"} */
+    int sigmoid;             /* "output": {"activation": "sigmoid"|"softmax"|"none"} */
+    int softmax;
     double threshold;        /* "output": {"threshold": T}, on probabilities */
 } ms_model_card;
 
@@ -49,6 +52,22 @@ void ms_model_set_window(ms_model *m, double center, double width);
  * prompt and its deepest pixel a foreground point. */
 ms_status ms_model_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,
                            uint8_t *mask);
+
+/* 1 for the contracts whose input is a volume. */
+int ms_contract_is_3d(const char *contract);
+
+/* An ms_lung_fn (lung.h) for segment-3d models (ctx is the ms_model): the
+ * 1 mm HU volume is resized to the card's [D, H, W], normalised, and the
+ * answer [1, K, D, H, W] mapped back (nearest). K = 1: lung where the
+ * probability passes the threshold, split into right and left at the
+ * mask's mean x; K >= 3: argmax, class 1 right lung, 2 left lung. */
+ms_status ms_model_lung_mask(void *ctx, const ms_volume *iso, uint8_t *labels);
+
+/* An ms_fp_fn (lung.h) for patch-classifier models: a cube of [D, H, W]
+ * voxels of spacing_mm around the candidate (trilinear, -1024 HU outside),
+ * normalised; the answer [1, 1] (sigmoid or probability) or [1, 2]
+ * (softmax, class 1) is the probability of a nodule. */
+ms_status ms_model_patch_probability(void *ctx, const ms_volume *iso, const double c[3], double *p);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,21 @@
+/* Internal to lib/model: the model object and helpers model.c (2-D) and
+ * model3d.c (volumes) share. */
+#ifndef MEDSEG_MODEL_INTERNAL_H
+#define MEDSEG_MODEL_INTERNAL_H
+
+#include "medseg/model.h"
+#include "torch_shim.h"
+
+struct ms_model {
+    ms_model_card card;
+    ms_torch *torch;
+    char path[1024];
+};
+
+/* Applies the card's intensity normalisation to n values in place. */
+void model_normalise(const ms_model_card *c, float *v, int64_t n);
+/* A 3-D model's run on zeros of its input size: refused (MS_ERR_INPUT)
+ * when it throws or answers with a shape its contract does not allow. */
+ms_status model3d_dry_run(ms_model *m);
+
+#endif
