@@ -1,9 +1,11 @@
 /* Classical lung mask on the 1 mm working grid.
  *
  *  1. Air is HU < -500. Air components touching the in-plane border are
- *     outside the body; inside, components whose median HU is parenchyma
- *     (above -960: lung tissue is -950..-700, bowel gas and airways are
- *     near -1000) and that hold at least 2% of the inside air are lung.
+ *     outside the body. Inside, a component is lung when fewer than 40% of
+ *     its voxels are below -950 HU (parenchyma lies at -950..-700; only
+ *     the most severe emphysema passes 30% there, while bowel gas lies near
+ *     -1000) and it holds at least a tenth of the largest such component
+ *     (which leaves out the stomach's gas).
  *  2. The trachea and main bronchi are grown from the top of the lungs
  *     at thresholds rising from -990 HU; a threshold whose airway more than
  *     doubles, or passes 300 ml, has leaked into lung and is not used. The
@@ -40,35 +42,22 @@ static ms_status inside_air(const grid *g, uint8_t *lung)
     ms_components cc;
     ms_status st = label_mask(lung, g->dim, 26, &lab, &cc);
     if (st) return st;
+    int64_t *dark = calloc((size_t)cc.count + 1, sizeof *dark), largest = 0;
     uint8_t *keep = calloc((size_t)cc.count + 1, 1);
-    int64_t inside = 0;
-    for (int64_t c = 0; keep && c < cc.count; c++) {
+    if (!dark || !keep) st = ms_fail(MS_ERR_NOMEM, "lung mask: out of memory");
+    for (size_t i = 0; !st && i < g->n; i++)
+        if (lab[i] && g->hu[i] < -950) dark[lab[i]]++;
+    for (int64_t c = 0; !st && c < cc.count; c++) {
         const ms_component *m = &cc.comp[c];
         int border = m->lo[0] == 0 || m->lo[1] == 0 || m->hi[0] == g->dim[0] - 1 || m->hi[1] == g->dim[1] - 1;
-        keep[c + 1] = !border;
-        if (!border) inside += m->size;
+        keep[c + 1] = !border && (double)dark[c + 1] < 0.4 * (double)m->size;
+        if (keep[c + 1] && m->size > largest) largest = m->size;
     }
-    if (!keep) st = ms_fail(MS_ERR_NOMEM, "lung mask: out of memory");
-    for (size_t i = 0; !st && i < g->n; i++) lung[i] = lab[i] && keep[lab[i]] && cc.comp[lab[i] - 1].size * 50 >= inside;
-    free(keep);
-    free(lab);
+    for (size_t i = 0; !st && i < g->n; i++)
+        lung[i] = lab[i] && keep[lab[i]] && cc.comp[lab[i] - 1].size * 10 >= largest;
+    free(dark), free(keep), free(lab);
     ms_components_free(&cc);
-    if (st) return st;
-    /* Parenchyma test per remaining component. */
-    if ((st = label_mask(lung, g->dim, 26, &lab, &cc))) return st;
-    for (int64_t c = 1; c <= cc.count; c++) {
-        uint8_t *one = malloc(g->n);
-        if (!one) break;
-        for (size_t i = 0; i < g->n; i++) one[i] = lab[i] == c;
-        double med = masked_median(g->hu, one, g->n);
-        free(one);
-        if (med < -960)
-            for (size_t i = 0; i < g->n; i++)
-                if (lab[i] == c) lung[i] = 0;
-    }
-    free(lab);
-    ms_components_free(&cc);
-    return MS_OK;
+    return st;
 }
 
 /* Voxels of `lung` below t connected to a seed in the top 10 mm of the
