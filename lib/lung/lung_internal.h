@@ -45,5 +45,7 @@ ms_status label_mask(const uint8_t *m, const int64_t dim[3], int conn, int32_t *
 /* Median of the values of v where mask is set, on a 1 HU histogram over
  * [-1024, 3071]; NAN when the mask is empty. */
 double masked_median(const float *v, const uint8_t *mask, size_t n);
+/* The same for the q-quantile (0..1). */
+double masked_percentile(const float *v, const uint8_t *mask, size_t n, double q);
 
 #endif

@@ -146,7 +146,9 @@ ms_status label_mask(const uint8_t *m, const int64_t dim[3], int conn, int32_t *
     return MS_OK;
 }
 
-double masked_median(const float *v, const uint8_t *mask, size_t n)
+double masked_median(const float *v, const uint8_t *mask, size_t n) { return masked_percentile(v, mask, n, 0.5); }
+
+double masked_percentile(const float *v, const uint8_t *mask, size_t n, double q)
 {
     enum { LO = -1024, N = 4096 };
     size_t *h = calloc(N, sizeof *h), total = 0;
@@ -159,7 +161,7 @@ double masked_median(const float *v, const uint8_t *mask, size_t n)
     }
     double med = NAN;
     for (size_t b = 0, acc = 0; b < N && total; b++)
-        if ((acc += h[b]) * 2 >= total) {
+        if ((double)(acc += h[b]) >= q * (double)total) {
             med = (double)b + LO;
             break;
         }

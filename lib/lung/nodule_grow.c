@@ -3,20 +3,23 @@
  * The threshold is half-way between the lungs' median HU and the mean HU
  * of the candidate's core (radius half its scale), so a partial-volume
  * edge is cut at its middle whatever the nodule's density. If the shell
- * just outside what grew is itself denser than lung (the ground-glass
- * halo of a part-solid nodule), the nodule is grown again at half-way to
- * the halo. Growth stays in the lung mask and in a ball of twice the
+ * just outside what grew is itself denser than lung (its upper quartile
+ * 60 HU above: the ground-glass halo of a part-solid nodule), the nodule
+ * is grown again at half-way to the halo. Growth stays in the lung mask and in a ball of twice the
  * candidate's radius. Attached vessels are cut by an opening with a ball
  * of three quarters of the nodule's inscribed radius (a vessel thinner than that cannot
  * hold the ball), keeping the part at the candidate and the voxels within
  * 1 mm of it. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "medseg/metrics.h"
 #include "nodule.h"
 
+/* A shell this much denser than lung is a ground-glass halo (part-solid). */
+#define HALO_HU 60.0
 #define RMAX 50.0   /* mm: masses up to 10 cm across; Lung-RADS sizes nodules to 30 mm */
 
 typedef struct {
@@ -83,7 +86,8 @@ static int64_t flood(const crop_ctx *k, int64_t seed, double t, uint8_t *m, int6
     return count;
 }
 
-/* Median HU of the allowed voxels 1-3 mm outside m. */
+/* Upper quartile of the HU of the allowed voxels 1-3 mm outside m: the
+ * level of a halo that fills part of that shell. */
 static double shell_median(const crop_ctx *k, const uint8_t *m, uint8_t *tmp)
 {
     size_t n = (size_t)k->d[0] * (size_t)k->d[1] * (size_t)k->d[2];
@@ -98,7 +102,7 @@ static double shell_median(const crop_ctx *k, const uint8_t *m, uint8_t *tmp)
     }
     for (size_t i = 0; i < n; i++) tmp[i] = tmp[i] && !inner[i] && k->allowed[i];
     free(inner);
-    return masked_median(k->hu, tmp, n);
+    return masked_percentile(k->hu, tmp, n, 0.75);
 }
 
 /* Keeps the part of m that survives an opening of radius rho and touches
@@ -216,7 +220,8 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
         goto done;
     }
     double shell = shell_median(&sub, sm, tmp);
-    if (shell - bg > 120 && core - shell > 150) {
+    if (getenv("MEDSEG_DEBUG_FP")) fprintf(stderr, "grow %.1f %.1f %.1f core=%.0f shell=%.0f bg=%.0f n=%lld\n", b->pos[0], b->pos[1], b->pos[2], core, shell, bg, (long long)grown);
+    if (shell - bg > HALO_HU && core - shell > 150) {
         grown = flood_widening(&k, seed, bg + 0.5 * (shell - bg), m, stack);
         free_crop(&sub), free(sm), sm = NULL;
         if (!shrink(&k, m, &sb, &sub, &sm)) {
@@ -229,7 +234,7 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
      * partial-volume rim, a vessel piece joins its tree. */
     {
         crop_ctx wide = k;
-        double used = shell - bg > 120 && core - shell > 150 ? bg + 0.5 * (shell - bg) : bg + 0.5 * (core - bg);
+        double used = shell - bg > HALO_HU && core - shell > 150 ? bg + 0.5 * (shell - bg) : bg + 0.5 * (core - bg);
         s->grown_low = (double)flood_widening(&wide, seed, bg + 0.5 * (used - bg), m, stack);
     }
     int64_t sseed = 0;
