@@ -35,6 +35,7 @@ bench: build
 	@./tests/bench/prepare.sh $(BUILD)
 	@/usr/bin/python3 tests/bench/segment_methods.py $(BUILD)/cli/medseg
 	@./tests/bench/validate.sh $(BUILD)
+	@./tests/bench/detect.sh $(BUILD)/cli/medseg
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -43,4 +43,11 @@ make -s -f "$SRC/examples/froc.mk" -j2 MEDSEG="$MEDSEG" OUT="$d/froc" SEEDS="1 2
 grep -Eq '^CPM 0\.[0-9]+|^CPM 1' "$d/froc.log" || { echo "FAIL: froc.mk: $(cat "$d/froc.log")"; exit 1; }
 grep -q '<polyline' "$d/froc/froc.svg" || { echo "FAIL: froc.mk wrote no plot"; exit 1; }
 pass=$((pass + 1))
+# detect.sh: DICOM phantoms -> detect-nodules -> FROC: a category per scan, a CPM, a plot.
+sh "$SRC/examples/detect.sh" "$d/det" > "$d/det.log"
+[ "$(grep -c '^scan [0-9] Lung-RADS [1-4]' "$d/det.log")" -eq 2 ] || { echo "FAIL: detect.sh: $(cat "$d/det.log")"; exit 1; }
+cpm=$(sed -n 's/^CPM //p' "$d/det.log")
+[ -n "$cpm" ] && [ "$(echo "$cpm >= 0.7" | bc)" -eq 1 ] || { echo "FAIL: detect.sh CPM: $(cat "$d/det.log")"; exit 1; }
+grep -q '<polyline' "$d/det/froc.svg" || { echo "FAIL: detect.sh wrote no plot"; exit 1; }
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
