@@ -62,19 +62,13 @@ static ms_status to_iso(const ms_volume *ct, ms_volume *iso)
  * denser than lung candidates score high; vessel pieces are long and
  * rough. Weights set on the chest phantoms and checked on the real scans
  * (tests/bench/detect.sh). */
-static double fp_score(const ms_volume *iso, const ms_nodule_seg *s, const ms_blob *b)
+static double fp_score(const ms_nodule_seg *s)
 {
-    double w[3];
-    ms_voxel_to_world(iso, s->center, w);
     double sph = isfinite(s->sphericity) ? s->sphericity : 0;
     double attached = s->grown / s->volume, reach = s->grown_low / s->volume;
     double z = 1.0 + 10.0 * (sph - 0.80) - 3.0 * fmax(0, s->elongation - 1.3) - 0.3 * fmax(0, log(attached / 1.5)) -
                0.3 * fmax(0, log(reach / 2)) + 2.5 * (s->blobness - 0.5) - 2.5 * fmax(0, 5.0 - s->diameter) +
                fmin(s->contrast / 250.0, 1.0);
-    if (getenv("MEDSEG_DEBUG_FP"))
-        fprintf(stderr, "fp %.1f %.1f %.1f d=%.2f sph=%.3f el=%.2f con=%.0f resp=%.1f att=%.2f reach=%.2f blob=%.2f sig=%.1f z=%.2f\n",
-                w[0], w[1], w[2], s->diameter, sph, s->elongation, s->contrast, b->response,
-                attached, reach, s->blobness, b->sigma, z);
     return 1.0 / (1.0 + exp(-z));
 }
 
@@ -208,7 +202,7 @@ static ms_status measure_all(const ms_volume *ct, const ms_volume *iso, const ui
         if (!m[k].seg.mask) continue;
 
         fill_nodule(ct, iso, &m[k].seg, &b[i], zmid, &m[k].n);
-        m[k].n.probability = fp_score(iso, &m[k].seg, &b[i]);
+        m[k].n.probability = fp_score(&m[k].seg);
         if (o->fp_fn) st = o->fp_fn(o->fp_ctx, iso, m[k].seg.center, &m[k].n.probability);
         if (m[k].n.probability >= 0.5) paint(covered, iso->dim, &m[k].seg);
         k++;

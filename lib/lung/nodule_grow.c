@@ -220,7 +220,6 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
         goto done;
     }
     double shell = shell_median(&sub, sm, tmp);
-    if (getenv("MEDSEG_DEBUG_FP")) fprintf(stderr, "grow %.1f %.1f %.1f core=%.0f shell=%.0f bg=%.0f n=%lld\n", b->pos[0], b->pos[1], b->pos[2], core, shell, bg, (long long)grown);
     if (shell - bg > HALO_HU && core - shell > 150) {
         grown = flood_widening(&k, seed, bg + 0.5 * (shell - bg), m, stack);
         free_crop(&sub), free(sm), sm = NULL;
