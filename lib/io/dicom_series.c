@@ -97,50 +97,63 @@ typedef struct {
     const int *ok;
 } series_ctx;
 
-static int count_series(const ms_dcm_header *h, const int *ok, size_t n, ms_dicom_info *info)
+/* Every series of the folder (any number), largest first, then by UID so
+ * the default choice is stable; info lists the first
+ * MS_DICOM_MAX_SERIES_LISTED. */
+typedef struct {
+    const ms_dcm_header *h;   /* its first image */
+    int n;
+} series_count;
+
+static int by_size_then_uid(const void *a, const void *b)
 {
-    info->n_series = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!ok[i]) continue;
-        int s;
-        for (s = 0; s < info->n_series && s < MS_DICOM_MAX_SERIES_LISTED; s++)
-            if (strcmp(info->series[s].uid, h[i].series_uid) == 0) break;
-        if (s < info->n_series) { info->series[s].n_images++; continue; }
-        if (info->n_series < MS_DICOM_MAX_SERIES_LISTED) {
-            ms_dicom_series_summary *ss = &info->series[info->n_series];
-            snprintf(ss->uid, sizeof ss->uid, "%s", h[i].series_uid);
-            snprintf(ss->modality, sizeof ss->modality, "%s", h[i].modality);
-            ss->n_images = 1;
-        }
-        info->n_series++;
-    }
-    /* Most images first, then by UID, so the default choice is stable. */
-    int listed = info->n_series < MS_DICOM_MAX_SERIES_LISTED ? info->n_series : MS_DICOM_MAX_SERIES_LISTED;
-    for (int a = 1; a < listed; a++)
-        for (int b = a; b > 0; b--) {
-            ms_dicom_series_summary *x = &info->series[b - 1], *y = &info->series[b];
-            if (x->n_images > y->n_images || (x->n_images == y->n_images && strcmp(x->uid, y->uid) <= 0)) break;
-            ms_dicom_series_summary t = *x; *x = *y; *y = t;
-        }
-    return listed;
+    const series_count *x = a, *y = b;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1;
+    return strcmp(x->h->series_uid, y->h->series_uid);
 }
 
-static ms_status choose_series(const char *path, const char *want, ms_dicom_info *info, int listed)
+static ms_status count_series(const char *path, const ms_dcm_header *h, const int *ok, size_t n, ms_dicom_info *info,
+                              series_count **out)
+{
+    series_count *all = NULL;
+    ms_status st = ms_alloc_array((void **)&all, n ? n : 1, sizeof *all, 1, path);
+    if (st) return st;
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i]) continue;
+        int s = 0;
+        while (s < count && strcmp(all[s].h->series_uid, h[i].series_uid) != 0) s++;
+        if (s == count) all[count++].h = &h[i];
+        all[s].n++;
+    }
+    qsort(all, (size_t)count, sizeof *all, by_size_then_uid);
+    info->n_series = count;
+    for (int s = 0; s < count && s < MS_DICOM_MAX_SERIES_LISTED; s++) {
+        ms_dicom_series_summary *ss = &info->series[s];
+        snprintf(ss->uid, sizeof ss->uid, "%s", all[s].h->series_uid);
+        snprintf(ss->modality, sizeof ss->modality, "%s", all[s].h->modality);
+        ss->n_images = all[s].n;
+    }
+    *out = all;
+    return MS_OK;
+}
+
+static ms_status choose_series(const char *path, const char *want, ms_dicom_info *info, const series_count *all)
 {
     if (!want) {
-        snprintf(info->series_uid, sizeof info->series_uid, "%s", info->series[0].uid);
+        snprintf(info->series_uid, sizeof info->series_uid, "%s", all[0].h->series_uid);
         if (info->n_series > 1)
             ms_info("%s: %d series found; reading the largest, %s (%d images); choose with --series",
-                    path, info->n_series, info->series_uid, info->series[0].n_images);
+                    path, info->n_series, info->series_uid, all[0].n);
         return MS_OK;
     }
-    for (int s = 0; s < listed; s++)
-        if (strcmp(info->series[s].uid, want) == 0) {
+    for (int s = 0; s < info->n_series; s++)
+        if (strcmp(all[s].h->series_uid, want) == 0) {
             snprintf(info->series_uid, sizeof info->series_uid, "%s", want);
             return MS_OK;
         }
     return ms_fail(MS_ERR_INPUT, "%s: no series %s here (%d series; the largest is %s)", path, want,
-                   info->n_series, info->series[0].uid);
+                   info->n_series, all[0].h->series_uid);
 }
 
 /* ---- slice selection and geometry ---- */
@@ -463,6 +476,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     ms_dcm_header *hdr = NULL;
     int *ok = NULL;
     slice *sl = NULL;
+    series_count *all = NULL;
     geometry g = {0};
     ms_status st = gather(path, &files);
     if (!st) st = ms_alloc_array((void **)&hdr, files.n, sizeof *hdr, 1, path);
@@ -479,9 +493,9 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
         st = MS_ERR_INPUT;
         goto done;
     }
-    int listed = count_series(hdr, ok, files.n, info);
     int n = 0;
-    if ((st = choose_series(path, series, info, listed))) goto done;
+    if ((st = count_series(path, hdr, ok, files.n, info, &all))) goto done;
+    if ((st = choose_series(path, series, info, all))) goto done;
     if ((st = select_slices(path, &files, hdr, ok, info, sl, &n))) goto done;
     fill_info_from(sl[0].h, info);
     if ((st = stack_geometry(path, sl, n, &g, info))) goto done;
@@ -493,6 +507,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     info->slice_step = g.step;
     report_geometry(path, info, &g);
 done:
+    free(all);
     free(g.u);
     free(sl);
     free(ok);
