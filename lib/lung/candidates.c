@@ -198,7 +198,7 @@ static int local_max(const float *r, const int64_t *d, int64_t x, int64_t y, int
     return 1;
 }
 
-static int scale_maxima(const level *lv, double sigma_mm, blob_list *L)
+static int scale_maxima(const level *lv, const int64_t fine_dim[3], double sigma_mm, blob_list *L)
 {
     float *g = gaussian(lv, sigma_mm / lv->step);
     size_t n = (size_t)lv->dim[0] * (size_t)lv->dim[1] * (size_t)lv->dim[2];
@@ -216,7 +216,10 @@ static int scale_maxima(const level *lv, double sigma_mm, blob_list *L)
             for (int64_t x = 0; x < lv->dim[0]; x++, i++) {
                 if (resp[i] < MIN_RESPONSE || !local_max(resp, lv->dim, x, y, z)) continue;
                 double h = 0.5 * (lv->step - 1);   /* centre of a block of step fine voxels */
-                ms_blob b = {{x * lv->step + h, y * lv->step + h, z * lv->step + h}, sigma_mm, resp[i]};
+                int64_t p[3] = {x, y, z};
+                ms_blob b = {{0}, sigma_mm, resp[i]};
+                for (int a = 0; a < 3; a++)   /* a last, partial block ends at the grid's edge */
+                    b.pos[a] = fmin((double)(p[a] * lv->step) + h, (double)(fine_dim[a] - 1));
                 ok = ok && push(L, b);
             }
     free(g);
@@ -263,7 +266,7 @@ ms_status ms_find_blobs(const float *hu, const uint8_t *lung, const int64_t dim[
         st = ms_fail(MS_ERR_NOMEM, "candidate search: out of memory");
     for (size_t s = 0; !st && s < sizeof scales / sizeof *scales; s++) {
         int li = scales[s] < 2.0 ? 0 : scales[s] < 4.0 ? 1 : 2;
-        if (!scale_maxima(&lv[li], scales[s], &L)) st = ms_fail(MS_ERR_NOMEM, "candidate search: out of memory");
+        if (!scale_maxima(&lv[li], dim, scales[s], &L)) st = ms_fail(MS_ERR_NOMEM, "candidate search: out of memory");
     }
     free(lv[0].v);
     for (int i = 1; i < 3; i++) free(lv[i].v), free(lv[i].lung);

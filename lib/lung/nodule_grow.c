@@ -42,12 +42,17 @@ static double dist2(const double c[3], int64_t x, int64_t y, int64_t z)
 /* Mean HU within radius r of the centre (at least the nearest voxel). */
 static double core_mean(const crop_ctx *k, double r, int64_t *seed)
 {
-    double s = 0, best = -1e9;
+    double s = 0, best = -1e9, r2 = fmax(r * r, 0.75);
+    int64_t lo[3], hi[3];
+    for (int a = 0; a < 3; a++) {
+        lo[a] = (int64_t)floor(k->c[a] - r - 1), hi[a] = (int64_t)ceil(k->c[a] + r + 1);
+        lo[a] = lo[a] < 0 ? 0 : lo[a], hi[a] = hi[a] > k->d[a] - 1 ? k->d[a] - 1 : hi[a];
+    }
     int n = 0;
-    for (int64_t z = 0; z < k->d[2]; z++)
-        for (int64_t y = 0; y < k->d[1]; y++)
-            for (int64_t x = 0; x < k->d[0]; x++) {
-                if (dist2(k->c, x, y, z) > fmax(r * r, 0.75)) continue;
+    for (int64_t z = lo[2]; z <= hi[2]; z++)
+        for (int64_t y = lo[1]; y <= hi[1]; y++)
+            for (int64_t x = lo[0]; x <= hi[0]; x++) {
+                if (dist2(k->c, x, y, z) > r2) continue;
                 double v = k->hu[at(k->d, x, y, z)];
                 s += v, n++;
                 if (v > best) best = v, *seed = (int64_t)at(k->d, x, y, z);
