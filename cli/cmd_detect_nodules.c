@@ -44,6 +44,8 @@ static ms_status check_options(ms_detect_opts *o)
     if (!(threshold >= 0 && threshold <= 1)) return ms_fail(MS_ERR_USAGE, "--threshold must be 0..1");
     if (max_nodules < 0 || max_nodules > 1000) return ms_fail(MS_ERR_USAGE, "--max-nodules must be 0..1000");
     if (max_candidates < 1 || max_candidates > 5000) return ms_fail(MS_ERR_USAGE, "--max-candidates must be 1..5000");
+    if (uid_opt && (!uid_opt[0] || strlen(uid_opt) > 200 || strpbrk(uid_opt, ",\"\n\r")))
+        return ms_fail(MS_ERR_USAGE, "--seriesuid must be 1..200 characters without commas, quotes or newlines");
     ms_detect_defaults(o);
     o->min_diameter_mm = min_diameter, o->threshold = threshold;
     o->max_nodules = max_nodules, o->max_candidates = max_candidates;
@@ -79,10 +81,12 @@ static void name_of(const char *path, char *out, size_t n)
         size_t l = strlen(out), e = strlen(ext);
         if (l > e && !strcmp(out + l - e, ext)) out[l - e] = 0;
     }
+    for (char *c = out; *c; c++)   /* it becomes a CSV field */
+        if (*c == ',' || *c == '"' || *c == '\n' || *c == '\r') *c = '_';
 }
 
 typedef struct {
-    char series_uid[68], study_uid[68];
+    char series_uid[256], study_uid[68];   /* series: a UID or a file name */
 } uids;
 
 /* NIfTI input has no UIDs: derive stable ones from the file name and grid,
