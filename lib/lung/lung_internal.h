@@ -42,6 +42,10 @@ void fill_holes_2d(uint8_t *m, const int64_t dim[3]);
  * (caller frees) with their sizes and boxes. */
 ms_status label_mask(const uint8_t *m, const int64_t dim[3], int conn, int32_t **labels, ms_components *cc);
 
+/* sqrt of the largest over the smallest variance of the positions of the
+ * set voxels (1 for a ball; vessel pieces are long). */
+double mask_elongation(const uint8_t *m, const int64_t dim[3]);
+
 /* Median of the values of v where mask is set, on a 1 HU histogram over
  * [-1024, 3071]; NAN when the mask is empty. */
 double masked_median(const float *v, const uint8_t *mask, size_t n);

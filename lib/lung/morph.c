@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candidates.h"
 #include "lung_internal.h"
 #include "medseg/metrics.h"
 
@@ -167,4 +168,30 @@ double masked_percentile(const float *v, const uint8_t *mask, size_t n, double q
         }
     free(h);
     return med;
+}
+
+double mask_elongation(const uint8_t *m, const int64_t d[3])
+{
+    double sum[3] = {0}, cov[6] = {0};
+    int64_t n = 0;
+    size_t i = 0;
+    for (int64_t z = 0; z < d[2]; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++, i++)
+                if (m[i]) sum[0] += (double)x, sum[1] += (double)y, sum[2] += (double)z, n++;
+    if (n < 2) return 1;
+    double c[3] = {sum[0] / (double)n, sum[1] / (double)n, sum[2] / (double)n};
+    i = 0;
+    for (int64_t z = 0; z < d[2]; z++)
+        for (int64_t y = 0; y < d[1]; y++)
+            for (int64_t x = 0; x < d[0]; x++, i++) {
+                if (!m[i]) continue;
+                double p[3] = {(double)x - c[0], (double)y - c[1], (double)z - c[2]};
+                cov[0] += p[0] * p[0], cov[1] += p[1] * p[1], cov[2] += p[2] * p[2];
+                cov[3] += p[0] * p[1], cov[4] += p[0] * p[2], cov[5] += p[1] * p[2];
+            }
+    for (int k = 0; k < 6; k++) cov[k] /= (double)n;
+    double l[3];
+    ms_eig3_sym(cov[0], cov[1], cov[2], cov[3], cov[4], cov[5], l);
+    return sqrt(l[2] / fmax(l[0], 1.0 / 12));   /* a voxel's own variance is 1/12 */
 }

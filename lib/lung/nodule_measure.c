@@ -96,38 +96,6 @@ static double spiculation(const uint8_t *m, const int64_t d[3], double volume)
     return fmin(1, fmax(0, (removed - 0.05) / 0.25));
 }
 
-static double elongation(const uint8_t *m, const int64_t d[3], const double c[3])
-{
-    double cov[6] = {0};
-    int64_t n = 0;
-    size_t i = 0;
-    for (int64_t z = 0; z < d[2]; z++)
-        for (int64_t y = 0; y < d[1]; y++)
-            for (int64_t x = 0; x < d[0]; x++, i++) {
-                if (!m[i]) continue;
-                double p[3] = {x - c[0], y - c[1], z - c[2]};
-                cov[0] += p[0] * p[0], cov[1] += p[1] * p[1], cov[2] += p[2] * p[2];
-                cov[3] += p[0] * p[1], cov[4] += p[0] * p[2], cov[5] += p[1] * p[2];
-                n++;
-            }
-    if (n < 2) return 1;
-    for (int k = 0; k < 6; k++) cov[k] /= (double)n;
-    /* Largest and smallest eigenvalue by power iteration on A and on tr*I - A. */
-    double tr = cov[0] + cov[1] + cov[2], ext[2];
-    for (int pass = 0; pass < 2; pass++) {
-        double v[3] = {1, 0.7, 0.3}, l = 0, s = pass ? -1 : 1, sh = pass ? tr : 0;
-        for (int it = 0; it < 60; it++) {
-            double w[3] = {sh * v[0] + s * (cov[0] * v[0] + cov[3] * v[1] + cov[4] * v[2]),
-                           sh * v[1] + s * (cov[3] * v[0] + cov[1] * v[1] + cov[5] * v[2]),
-                           sh * v[2] + s * (cov[4] * v[0] + cov[5] * v[1] + cov[2] * v[2])};
-            l = sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
-            if (l <= 0) break;
-            for (int a = 0; a < 3; a++) v[a] = w[a] / l;
-        }
-        ext[pass] = pass ? tr - l : l;
-    }
-    return sqrt(ext[0] / fmax(ext[1], 1.0 / 12));   /* a voxel's own variance is 1/12 */
-}
 
 /* Hessian of the lung image (outside the lungs: the lungs' median) at
  * point c, smoothed by a Gaussian of sigma mm: the weighted sum of the
@@ -239,7 +207,7 @@ ms_status ms_segment_nodule(const float *hu, const uint8_t *lungs, const int64_t
     if (s->type == MS_NTYPE_SOLID) s->solid_diameter = s->diameter;
     s->sphericity = sphericity(s->mask, d);
     s->spiculation = spiculation(s->mask, d, vol);
-    s->elongation = elongation(s->mask, d, c);
+    s->elongation = mask_elongation(s->mask, d);
     s->juxtapleural = touches_outside(s->mask, lung, d);
     double sa = fmax(1.0, cbrt(3 * vol / (4 * M_PI)) / sqrt(3.0));
     s->blobness = fmin(blob_ratio(hu, lungs, dim, bg, s->center, sa), blob_ratio(hu, lungs, dim, bg, s->center, 1.6 * sa));
