@@ -89,6 +89,39 @@ static ms_status make_keys(const ms_volume *img, ms_axis a, const seg_method *m,
     return rc;
 }
 
+/* Each pass: where it started, which way, how far it found the structure
+ * and why it stopped. */
+static void add_passes(cJSON *o, const ms_propagate_stats *st)
+{
+    cJSON *arr = cJSON_AddArrayToObject(o, "passes");
+    for (int i = 0; i < st->npasses; i++) {
+        const ms_propagate_pass *p = &st->passes[i];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "key_slice", (double)p->key);
+        cJSON_AddStringToObject(e, "direction", p->dir > 0 ? "up" : "down");
+        cJSON_AddNumberToObject(e, "last_slice", (double)p->last);
+        cJSON_AddNumberToObject(e, "stop_slice", (double)p->stop);
+        cJSON_AddStringToObject(e, "stop_reason", p->stop_reason ? p->stop_reason : "none");
+        cJSON_AddItemToArray(arr, e);
+    }
+}
+
+/* The result's area on every slice from the first to the last it holds. */
+static void add_slices(cJSON *o, const ms_volume *out, ms_axis a, const ms_propagate_stats *st)
+{
+    int xa, ya, za;
+    ms_axis_map(a, &xa, &ya, &za);
+    double px = out->spacing[xa] * out->spacing[ya];
+    cJSON *arr = cJSON_AddArrayToObject(o, "slices");
+    for (int64_t k = st->first; k >= 0 && k <= st->last; k++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "slice", (double)k);
+        cJSON_AddNumberToObject(e, "voxels", (double)st->area[k]);
+        cJSON_AddNumberToObject(e, "area_mm2", (double)st->area[k] * px);
+        cJSON_AddItemToArray(arr, e);
+    }
+}
+
 static cJSON *report(const char *in, const ms_volume *out, ms_axis a, const ms_propagate_stats *st)
 {
     double ml = out->spacing[0] * out->spacing[1] * out->spacing[2] / 1000.0;
@@ -108,6 +141,8 @@ static cJSON *report(const char *in, const ms_volume *out, ms_axis a, const ms_p
     cJSON_AddItemToArray(r, cJSON_CreateNumber((double)st->last));
     cJSON_AddBoolToObject(o, "largest_component", !no_lcc);
     cJSON_AddNumberToObject(o, "seconds", st->seconds);
+    add_passes(o, st);
+    add_slices(o, out, a, st);
     return o;
 }
 
@@ -116,7 +151,7 @@ static ms_status propagate_image(const char *in, const ms_volume *img, ms_axis a
     ms_propagate_opts o = {a, -1, -1, !no_lcc, dev, m->fn, m->ctx};
     if (!parse_range(&o.lo, &o.hi)) return ms_fail(MS_ERR_USAGE, "--range expects A:B with A <= B, not '%s'", range);
     ms_volume keys = {0}, out = {0};
-    ms_propagate_stats st;
+    ms_propagate_stats st = {0};
     ms_status rc = make_keys(img, a, m, &keys, &o.lo, &o.hi);
     if (!rc) rc = ms_propagate(img, &keys, &o, &out, &st);
     ms_nifti_write_opts wo = {0, 0};
@@ -131,6 +166,7 @@ static ms_status propagate_image(const char *in, const ms_volume *img, ms_axis a
             cJSON_Delete(j);
         }
     }
+    ms_propagate_stats_free(&st);
     ms_volume_free(&keys);
     ms_volume_free(&out);
     return rc;

@@ -175,6 +175,8 @@ static ms_status segment(ms_model *m, const ms_slice *s, const ms_prompt *p, con
     float *back = in;   /* the input buffer is large enough and no longer needed */
     resize(out, c->input_w, c->input_h, back, s->w, s->h);
     for (int64_t i = 0; i < s->w * s->h; i++) mask[i] = back[i] > c->threshold;
+    if (prior && prior->allowed)
+        for (int64_t i = 0; i < s->w * s->h; i++) mask[i] = mask[i] && prior->allowed[i];
     return ms_mask2d_clean(mask, s->w, s->h, prior ? prior->mask : NULL);
 }
 

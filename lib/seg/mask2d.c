@@ -130,7 +130,7 @@ static void keep_continuations(uint8_t *m, int64_t npx, const int32_t *lab, int6
         if (hits[l] > hits[best]) best = l;
     for (int64_t i = 0; i < npx; i++) {
         int64_t l = lab[i];
-        m[i] = l && hits[l] && (l == best || 2 * hits[l] >= size[l]);
+        m[i] = l && hits[l] && (l == best || 3 * hits[l] >= size[l]);
     }
 }
 

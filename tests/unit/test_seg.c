@@ -196,17 +196,124 @@ static void test_propagate_labels(void)
     CHECK(bad_left == 0);
     CHECK(bad_right == 0);
     CHECK(st.nkeys == 2 && st.first == 0 && st.last == 20 && st.single > 0);
+    /* Passes: down from 5 to the range's end, up from 5 and down from 15
+     * to the other key slice's neighbour, up from 15 to the end. */
+    CHECK(st.npasses == 4);
+    if (st.npasses == 4) {
+        CHECK(st.passes[0].key == 5 && st.passes[0].dir == -1 && st.passes[0].last == 0 &&
+              strcmp(st.passes[0].stop_reason, "range") == 0);
+        CHECK(st.passes[1].key == 5 && st.passes[1].last == 14 && strcmp(st.passes[1].stop_reason, "key-slice") == 0);
+        CHECK(st.passes[2].key == 15 && st.passes[2].last == 6 && strcmp(st.passes[2].stop_reason, "key-slice") == 0);
+        CHECK(st.passes[3].key == 15 && st.passes[3].last == 20 && strcmp(st.passes[3].stop_reason, "range") == 0);
+    }
+    int64_t sum = 0;
+    for (int64_t z = 0; z < st.nslices; z++) sum += st.area[z];
+    CHECK(st.nslices == 21 && sum == st.voxels);
+    ms_propagate_stats_free(&st);
     ms_volume_free(&out);
     /* With the largest component the right disk (slices 0..14) goes. */
     o.lcc = 1;
     CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_OK);
     l = out.data;
     CHECK(l[(20 * 64) + 44] == 0 && l[(20 * 64) + 18] == 1 && st.single == 0);
+    ms_propagate_stats_free(&st);
     ms_volume_free(&out);
     /* A range that holds no key slice is bad input. */
     o.lo = 16;
     o.hi = 20;
     CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_ERR_INPUT);
+    ms_volume_free(&img);
+    ms_volume_free(&keys);
+}
+
+/* The half of an ellipsoid (radii 8, 8, 37.5 mm) whose flat face lies on a
+ * wall of the same density that runs through every slice, as the spleen
+ * lies on the body wall, parted from it by one voxel of partial volume
+ * (25 HU darker): propagated from its own mask on the middle slice it
+ * must not flood the wall. */
+static int in_half(int64_t x, int64_t y, int64_t z)
+{
+    double dx = (x - 26) / 10.0, dy = (y - 24) / 10.0, dz = (z - 20) / 12.5;
+    return x < 30 && dx * dx + dy * dy + dz * dz <= 1;
+}
+
+static void test_propagate_neighbour(void)
+{
+    int64_t dim[3] = {64, 48, 41};
+    ms_volume img, keys, out;
+    ms_volume_alloc(&img, dim, MS_F32, "img");
+    ms_volume_alloc(&keys, dim, MS_U8, "keys");
+    img.spacing[0] = img.spacing[1] = 0.8;
+    img.spacing[2] = 3.0;
+    float *v = img.data;
+    uint8_t *k = keys.data;
+    ms_rng rng;
+    ms_rng_seed(&rng, 5, 0);
+    int64_t half = 0;
+    for (int64_t z = 0; z < 41; z++)
+        for (int64_t y = 0; y < 48; y++)
+            for (int64_t x = 0; x < 64; x++) {
+                size_t i = (size_t)((z * 48 + y) * 64 + x);
+                int in = in_half(x, y, z), wall = x >= 31 && x < 41 && y >= 4 && y < 44;
+                double hu = in || wall ? 50.0 : x == 30 && y >= 4 && y < 44 ? 25.0 : -100.0;
+                v[i] = (float)(hu + 10 * ms_rng_normal(&rng));
+                k[i] = z == 20 && in;
+                half += in;
+            }
+    ms_propagate_opts o = {MS_AXIS_AXIAL, -1, -1, 1, MS_DEVICE_CPU, NULL, NULL};
+    ms_propagate_stats st;
+    CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_OK);
+    int64_t hit = 0, leak = 0;
+    const uint8_t *l = out.data;
+    for (int64_t z = 0; z < 41; z++)
+        for (int64_t y = 0; y < 48; y++)
+            for (int64_t x = 0; x < 64; x++)
+                if (l[(z * 48 + y) * 64 + x]) *(in_half(x, y, z) ? &hit : &leak) += 1;
+    fprintf(stderr, "same-density neighbour: structure %lld found %lld outside %lld\n", (long long)half,
+            (long long)hit, (long long)leak);
+    CHECK(hit >= half * 9 / 10);
+    CHECK(leak <= half / 10);
+    ms_propagate_stats_free(&st);
+    ms_volume_free(&out);
+    ms_volume_free(&img);
+    ms_volume_free(&keys);
+}
+
+/* An hourglass: a tube tapering from radius 10 px on slice 20 to 2 px on
+ * slice 12, then widening again below, as a spleen's tip sits on a loop of
+ * bowel of its density. Going down, the pass must stop where the section
+ * regrows (stop_reason "regrowth") and leave the lower cone out. */
+static double hourglass_r(int64_t z) { return z >= 12 ? 2 + (z - 12) : 2 + 1.2 * (12 - z); }
+
+static void test_propagate_regrowth(void)
+{
+    int64_t dim[3] = {48, 48, 24};
+    ms_volume img, keys, out;
+    ms_volume_alloc(&img, dim, MS_F32, "img");
+    ms_volume_alloc(&keys, dim, MS_U8, "keys");
+    float *v = img.data;
+    uint8_t *k = keys.data;
+    ms_rng rng;
+    ms_rng_seed(&rng, 9, 0);
+    for (int64_t z = 0; z < 24; z++)
+        for (int64_t y = 0; y < 48; y++)
+            for (int64_t x = 0; x < 48; x++) {
+                size_t i = (size_t)((z * 48 + y) * 48 + x);
+                double r = z <= 20 ? hourglass_r(z) : 10;
+                int in = (x - 24) * (x - 24) + (y - 24) * (y - 24) <= r * r;
+                v[i] = (float)((in ? 60.0 : -100.0) + 10 * ms_rng_normal(&rng));
+                k[i] = z == 20 && in;
+            }
+    ms_propagate_opts o = {MS_AXIS_AXIAL, -1, -1, 1, MS_DEVICE_CPU, NULL, NULL};
+    ms_propagate_stats st;
+    CHECK(ms_propagate(&img, &keys, &o, &out, &st) == MS_OK);
+    CHECK(st.npasses == 2 && strcmp(st.passes[0].stop_reason, "regrowth") == 0);
+    fprintf(stderr, "hourglass: down pass last %lld stop %lld (%s), slices %lld..%lld\n", (long long)st.passes[0].last,
+            (long long)st.passes[0].stop, st.passes[0].stop_reason, (long long)st.first, (long long)st.last);
+    CHECK(st.first >= 9 && st.first <= 12);
+    CHECK(st.area[st.first] <= 3.14159 * 5 * 5);
+    ms_propagate_stats_free(&st);
+    ms_volume_free(&out);
     ms_volume_free(&img);
     ms_volume_free(&keys);
 }
@@ -217,5 +324,7 @@ int main(void)
     test_graphcut();
     test_mask2d();
     test_propagate_labels();
+    test_propagate_neighbour();
+    test_propagate_regrowth();
     return check_summary();
 }

@@ -64,8 +64,11 @@ void ms_prompt_region(const ms_prompt *p, int64_t w, int64_t h, int64_t box[4]);
 /* What propagation hands a segmenter besides the prompt: the previous
  * slice and its mask (NULL for a key slice). */
 typedef struct ms_seg_prior {
-    const ms_slice *slice;
+    const ms_slice *slice;         /* the previous slice and its mask: a spatial prior */
     const uint8_t *mask;
+    const ms_slice *model_slice;   /* where the foreground's intensities are learnt */
+    const uint8_t *model_mask;     /* (the key slice); NULL: slice and mask */
+    const uint8_t *allowed;        /* pixels the mask may hold; NULL: all */
 } ms_seg_prior;
 
 /* A 2-D segmenter: writes a 0/1 mask of s->w * s->h pixels. */
@@ -119,12 +122,29 @@ typedef struct ms_propagate_opts {
     void *seg_ctx;
 } ms_propagate_opts;
 
+/* One pass from a key slice toward `limit` (the next key slice's
+ * neighbour or the range's end): it found the structure up to `last` and
+ * stopped at `stop` because of stop_reason: "vanished" (nothing found),
+ * "regrowth" (after tapering below a quarter of its largest section it
+ * widened by half: a neighbour), "key-slice" or "range" (it reached its
+ * limit). */
+typedef struct ms_propagate_pass {
+    int64_t key, limit, last, stop;
+    int dir;                        /* -1 toward lower slices, +1 higher */
+    const char *stop_reason;
+} ms_propagate_pass;
+
 typedef struct ms_propagate_stats {
     int64_t voxels, both, single;   /* nonzero, label 1, label 2 */
     int64_t first, last;            /* slice range that holds the result, -1 if empty */
     int nkeys;
     double seconds;
+    int64_t nslices, *area;         /* voxels of the result on each slice */
+    int npasses;
+    ms_propagate_pass *passes;
 } ms_propagate_stats;
+
+void ms_propagate_stats_free(ms_propagate_stats *st);
 
 /* From every slice of `keys` that holds a mask, grows slice by slice toward
  * the neighbouring key slices or the range ends; each pass stops when the
