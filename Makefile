@@ -36,6 +36,7 @@ bench: build
 	@/usr/bin/python3 tests/bench/segment_methods.py $(BUILD)/cli/medseg
 	@./tests/bench/validate.sh $(BUILD)
 	@./tests/bench/detect.sh $(BUILD)/cli/medseg
+	@./tests/bench/propagate.sh $(BUILD)/cli/medseg
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -122,6 +122,45 @@ def expected_model_mask(img2d, box):
     return m
 
 
+def model_bounded(model):
+    """A poor model cannot explode: the threshold model takes every bright
+    pixel in its box, and bright squares in the corners of the disk's box,
+    joined to the disk by thin diagonal lines, lie beyond reach of it. Every
+    slice's mask must lie within the reach of the slice before it (max(2 mm,
+    1.5 slice gaps), distances by scipy's EDT)."""
+    rng = np.random.default_rng(8)
+    vol = np.full((64, 64, 12), -600.0) + rng.normal(0, 20, (64, 64, 12))
+    yy, xx = np.meshgrid(np.arange(64), np.arange(64), indexing="ij")
+    disk = (xx - 32) ** 2 + (yy - 32) ** 2 <= 16 ** 2
+    bright = disk.copy()
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            bright[32 + sx * 14:32 + sx * 17 + sx:sx, 32 + sy * 14:32 + sy * 17 + sy:sy] = True
+            for i in range(9, 17):
+                bright[32 + sx * i, 32 + sy * i] = True
+    vol[bright] = 80
+    img = os.path.join(T, "bounded_in.nii.gz")
+    sp = (0.7, 0.7, 2.0)
+    nib.save(nib.Nifti1Image(vol.astype(np.float32), np.diag([*sp, 1.0])), img)
+    key = np.zeros(vol.shape, np.uint8)
+    key[:, :, 6] = disk
+    kp, out = os.path.join(T, "bounded_key.nii.gz"), os.path.join(T, "bounded_out.nii.gz")
+    nib.save(nib.Nifti1Image(key, np.diag([*sp, 1.0])), kp)
+    medseg("propagate", img, "-o", out, "--mask", kp, "--model", model, "-q")
+    seg = load(out) > 0
+    reach = max(2.0, 1.5 * sp[2])
+    far = 0
+    for z in range(12):
+        if z == 6 or not seg[:, :, z].any():
+            continue
+        prev = seg[:, :, z + 1] if z < 6 else seg[:, :, z - 1]
+        d = ndi.distance_transform_edt(~prev, sampling=sp[:2])
+        far += int((d[seg[:, :, z]] > reach + 1e-6).sum())
+    C.check(far == 0, f"model: every slice within {reach} mm of the slice before it ({far} voxels beyond)")
+    C.check(seg[:, :, 6].sum() == disk.sum() and seg.sum() <= 1.3 * disk.sum() * 12,
+            f"model: bounded result ({int(seg.sum())} voxels, disk {int(disk.sum()) * 12})")
+
+
 def model_cases():
     model = os.path.join(SRC, "data", "models", "seg2d_box_threshold.pt")
     probe = medseg("segment", os.path.join(T, "les1.nii.gz"), "-o", os.path.join(T, "probe.nii.gz"),
@@ -161,6 +200,7 @@ def model_cases():
     disk = (xx - 28) ** 2 + (yy - 30) ** 2 <= 100
     C.check(all(np.array_equal(seg[:, :, z] == 1, disk) for z in range(3)) and set(np.unique(seg)) == {0, 1},
             "propagate with the model gives the big disk on every slice")
+    model_bounded(model)
     # A card that names another contract, or an input size the model
     # refuses, is rejected before inference (exit 3), leaving nothing.
     import shutil
