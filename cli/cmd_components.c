@@ -13,8 +13,8 @@ static int connectivity = 26, largest, min_size, per_label, json_flag, nifti_ver
 
 static const opt_spec components_opts[] = {
     {"connectivity", 0, OPT_INT, "6|18|26", "neighbours that join voxels: faces, +edges, +corners (default 26)", &connectivity},
-    {"largest", 0, OPT_INT, "K", "keep the K largest components (per label with --per-label)", &largest},
-    {"min-size", 0, OPT_INT, "N", "drop components smaller than N voxels", &min_size},
+    {"largest", 0, OPT_COUNT, "K", "keep the K largest components (per label with --per-label)", &largest},
+    {"min-size", 0, OPT_COUNT, "N", "drop components smaller than N voxels", &min_size},
     {"per-label", 0, OPT_FLAG, NULL, "label each distinct nonzero value separately (never merges labels)", &per_label},
     {"json", 0, OPT_FLAG, NULL, "print counts, sizes and bounding boxes (voxels and LPS mm) as JSON on stdout", &json_flag},
     {"nifti-version", 0, OPT_INT, "1|2", "write NIfTI-1 or NIfTI-2 (default: as the input, else 1)", &nifti_version},
@@ -94,6 +94,10 @@ static int run(const char *in, const char *out)
     ms_volume v, lab;
     ms_components s;
     if ((st = ms_read_volume(in, NULL, &v, NULL))) return st;
+    if ((st = ms_label_map_check(&v, in))) {
+        ms_volume_free(&v);
+        return st;
+    }
     double t0 = ms_now();
     st = ms_label_components(&v, &o, &lab, &s);
     ms_volume_free(&v);

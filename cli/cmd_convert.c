@@ -104,6 +104,7 @@ static int convert(const char *in, const char *out)
         return ms_fail(MS_ERR_USAGE, "--dtype: unknown type '%s'", dtype_opt);
     if (nifti_version != 0 && nifti_version != 1 && nifti_version != 2)
         return ms_fail(MS_ERR_USAGE, "--nifti-version must be 1 or 2");
+    if (gz_level < 0 || gz_level > 9) return ms_fail(MS_ERR_USAGE, "--gz-level must be 0..9 (0: the default, 6)");
     ms_status st = check_resample_opts();
     if (st) return st;
     ms_volume v;

@@ -21,9 +21,9 @@ static const opt_spec detect_opts[] = {
     {"output", 'o', OPT_STR, "OUTDIR", "output directory (missing or empty): report.json, candidates.csv, lungs.nii.gz, nodules.nii.gz, report-sr.dcm", &out_dir},
     {"series", 0, OPT_STR, "UID", "the DICOM series to read when the folder holds several (default: the largest)", &series_opt},
     {"min-diameter", 0, OPT_DOUBLE, "MM", "report nodules of at least this mean diameter (default 3)", &min_diameter},
-    {"max-nodules", 0, OPT_INT, "N", "report at most N nodules, most probable first (default 20)", &max_nodules},
+    {"max-nodules", 0, OPT_COUNT, "N", "report at most N nodules, most probable first (default 20)", &max_nodules},
     {"threshold", 0, OPT_DOUBLE, "P", "report candidates with probability >= P (default 0.5); candidates.csv keeps all", &threshold},
-    {"max-candidates", 0, OPT_INT, "N", "candidates kept after non-maximum suppression (default 300)", &max_candidates},
+    {"max-candidates", 0, OPT_COUNT, "N", "candidates kept after non-maximum suppression (default 300)", &max_candidates},
     {"patient", 0, OPT_STR, "K=V,...", "age=62,sex=M|F,family-history=0|1,emphysema=0|1 for the Brock model (defaults flagged)", &patient_opt},
     {"seriesuid", 0, OPT_STR, "UID", "series name in candidates.csv for NIfTI input (default: the file name without extension)", &uid_opt},
     {"lung-model", 0, OPT_STR, "M.pt", "a TorchScript segment-3d model with its card M.json replaces the classical lung mask", &lung_model},
@@ -86,7 +86,7 @@ static void name_of(const char *path, char *out, size_t n)
 }
 
 typedef struct {
-    char series_uid[256], study_uid[68];   /* series: a UID or a file name */
+    char series_uid[256], study_uid[MS_UID_MAX + 1];   /* series: a UID or a file name */
 } uids;
 
 /* NIfTI input has no UIDs: derive stable ones from the file name and grid,

@@ -37,6 +37,8 @@ static cJSON *dicom_json(const ms_dicom_info *d)
     cJSON_AddStringToObject(o, "transfer_syntax", d->transfer_syntax);
     cJSON_AddNumberToObject(o, "files", d->n_files);
     cJSON_AddNumberToObject(o, "non_dicom_files", d->n_non_dicom);
+    cJSON_AddNumberToObject(o, "unreadable_files", d->n_unreadable);
+    if (d->n_unreadable) cJSON_AddStringToObject(o, "first_unreadable_file", d->first_unreadable);
     cJSON_AddNumberToObject(o, "n_series", d->n_series);
     cJSON *list = cJSON_AddArrayToObject(o, "series");
     for (int s = 0; s < d->n_series && s < MS_DICOM_MAX_SERIES_LISTED; s++) {

@@ -19,11 +19,11 @@ static const opt_spec phantom_opts[] = {
     {"seed", 0, OPT_INT, "S", "random seed (default 1); the same seed gives the same bytes", &seed_opt},
     {"size", 0, OPT_STR, "NX,NY,NZ", "grid size (chest 256,256,128; heart 128,128,128; lesion 128,128,48)", &size_opt},
     {"spacing", 0, OPT_STR, "SX,SY,SZ", "voxel size in mm (chest 1.4,1.4,2.5; heart 1,1,1; lesion 0.8,0.8,2)", &spacing_opt},
-    {"nodules", 0, OPT_INT, "N", "chest: number of nodules (default 6)", &nodules_opt},
+    {"nodules", 0, OPT_COUNT, "N", "chest: number of nodules (default 6)", &nodules_opt},
     {"truth", 0, OPT_STR, "FILE.csv", "chest: nodule ground truth, LUNA16 columns plus type (LPS mm)", &truth_opt},
     {"mask", 0, OPT_STR, "FILE", "chest: nodule label map (nodule i = label i); lesion: the lesion mask", &mask_opt},
     {"dicom", 0, OPT_STR, "DIR", "chest: also write the CT as a DICOM series into DIR", &dicom_opt},
-    {"classes", 0, OPT_INT, "C", "heart: keep classes 1..C (default 10)", &classes_opt},
+    {"classes", 0, OPT_COUNT, "C", "heart: keep classes 1..C (default 10)", &classes_opt},
     {0},
 };
 

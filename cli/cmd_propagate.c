@@ -15,7 +15,7 @@ static opt_list key_points;
 static const opt_spec propagate_opts[] = {
     {"output", 'o', OPT_STR, "OUT", "the label map: 1 found by every pass over the slice, 2 by only one, 0 background", &output},
     {"mask", 0, OPT_STR, "KEYMASK", "key mask: every slice holding nonzero voxels is a key slice", &mask_path},
-    {"slice", 0, OPT_INT, "K", "key slice to segment first with --box / --point", &slice},
+    {"slice", 0, OPT_COUNT, "K", "key slice to segment first with --box / --point", &slice},
     {"box", 0, OPT_STR, "X1,Y1,X2,Y2", "box on the key slice, voxel indices, inclusive", &box},
     {"point", 0, OPT_LIST, "X,Y[,1|0]", "a point on the key slice; repeatable", &key_points},
     {"points", 0, OPT_STR, "FILE.json", "3-D points {\"points\": [[x,y,z],...], \"space\": \"voxel\"|\"lps\"}", &points_path},
@@ -75,7 +75,11 @@ static ms_status key_from_prompt(const ms_volume *img, ms_axis a, const seg_meth
 static ms_status make_keys(const ms_volume *img, ms_axis a, const seg_method *m, ms_volume *keys, int64_t *lo,
                            int64_t *hi)
 {
-    if (mask_path) return ms_read_volume(mask_path, NULL, keys, NULL);
+    if (mask_path) {
+        ms_status rc = ms_read_volume(mask_path, NULL, keys, NULL);
+        if (!rc && (rc = ms_label_map_check(keys, mask_path))) ms_volume_free(keys);
+        return rc;
+    }
     if (slice >= 0) return key_from_prompt(img, a, m, keys);
     ms_points3 pts;
     ms_status rc = ms_points3_read(points_path, img, &pts);

@@ -13,7 +13,7 @@ static opt_list points;
 
 static const opt_spec segment_opts[] = {
     {"output", 'o', OPT_STR, "MASK", "the mask (.nii or .nii.gz): the input's geometry, the mask on the slice only", &output},
-    {"slice", 0, OPT_INT, "K", "slice index along --axis (default: the prompt file's, else the middle slice)", &slice},
+    {"slice", 0, OPT_COUNT, "K", "slice index along --axis (default: the prompt file's, else the middle slice)", &slice},
     {"axis", 0, OPT_STR, "axial|coronal|sagittal", "slice orientation (default axial: X = i, Y = j)", &axis_name},
     {"box", 0, OPT_STR, "X1,Y1,X2,Y2", "box in voxel indices of the slice, inclusive", &box},
     {"point", 0, OPT_LIST, "X,Y[,1|0]", "a point, 1 foreground (default) or 0 background; repeatable", &points},

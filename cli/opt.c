@@ -1,25 +1,28 @@
 #include "opt.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "medseg/device.h"
+#include "medseg/dicom.h"
 #include "medseg/log.h"
 #include "medseg/status.h"
 #include "medseg/threads.h"
 #include "medseg/volume.h"
 
-common_opts g_common = {0, "auto", 0, 0, 0, 0};
+common_opts g_common = {.device = "auto"};
 
 static int help_flag;
 
 static const opt_spec common_specs[] = {
-    {"threads", 0, OPT_INT, "N", "worker threads (default: all cores); results do not depend on it", &g_common.threads},
+    {"threads", 0, OPT_COUNT, "N", "worker threads (default: all cores); results do not depend on it", &g_common.threads},
     {"device", 0, OPT_STR, "auto|cpu|cuda", "where kernels run (default auto: CUDA when a GPU is present)", &g_common.device},
     {"max-voxels", 0, OPT_DOUBLE, "N", "refuse volumes larger than N voxels (default 4294967296)", &g_common.max_voxels},
+    {"skip-bad-files", 0, OPT_FLAG, NULL, "leave out unreadable files of a DICOM folder (named in a warning) instead of refusing", &g_common.skip_bad_files},
     {"quiet", 'q', OPT_FLAG, NULL, "print only errors on stderr", &g_common.quiet},
     {"verbose", 'v', OPT_FLAG, NULL, "also print timings of each stage", &g_common.verbose},
     {"help", 'h', OPT_FLAG, NULL, "show this help and exit", &help_flag},
@@ -64,16 +67,19 @@ static int store(const cmd_spec *cmd, const opt_spec *o, const char *val)
         l->item[l->n++] = val;
         return 0;
     }
-    case OPT_INT: {
+    case OPT_INT:
+    case OPT_COUNT: {
         long v = strtol(val, &end, 10);
         if (*val == '\0' || *end || errno || v < -2147483647L || v > 2147483647L)
             return opt_usage_error(cmd, "--%s expects an integer, not '%s'", o->name, val);
+        if (o->kind == OPT_COUNT && v < 0) return opt_usage_error(cmd, "--%s must be 0 or more, not %ld", o->name, v);
         *(int *)o->dest = (int)v;
         return 0;
     }
     case OPT_DOUBLE: {
         double v = strtod(val, &end);
-        if (*val == '\0' || *end || errno) return opt_usage_error(cmd, "--%s expects a number, not '%s'", o->name, val);
+        if (*val == '\0' || *end || errno || !isfinite(v))
+            return opt_usage_error(cmd, "--%s expects a finite number, not '%s'", o->name, val);
         *(double *)o->dest = v;
         return 0;
     }
@@ -100,9 +106,13 @@ static void progress_bar(const char *stage, double f)
 static int apply_common(const cmd_spec *cmd)
 {
     if (g_common.threads < 0) return opt_usage_error(cmd, "--threads must be 0 or more");
-    if (g_common.max_voxels < 0) return opt_usage_error(cmd, "--max-voxels must be positive");
+    /* 2^62 voxels: beyond any machine, and still exact as a uint64_t. */
+    if (g_common.max_voxels < 1 && g_common.max_voxels != 0)
+        return opt_usage_error(cmd, "--max-voxels must be at least 1");
+    if (g_common.max_voxels > 4.611686018427388e18) return opt_usage_error(cmd, "--max-voxels must be at most 2^62");
     ms_threads_set(g_common.threads);
     ms_set_voxel_limit((uint64_t)g_common.max_voxels);
+    ms_dicom_set_skip_unreadable(g_common.skip_bad_files);
     ms_log_set_level(g_common.quiet ? MS_LOG_WARN : g_common.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
     if (isatty(2) && !g_common.quiet) ms_progress_set(progress_bar);
     ms_device d;

@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_DOUBLE, OPT_LIST } opt_kind;
+/* OPT_COUNT: an int >= 0 (indices, counts, sizes). */
+typedef enum { OPT_FLAG, OPT_STR, OPT_INT, OPT_COUNT, OPT_DOUBLE, OPT_LIST } opt_kind;
 
 /* Values of an option that may be repeated (OPT_LIST), in order. */
 #define OPT_LIST_MAX 256
@@ -38,6 +39,7 @@ typedef struct common_opts {
     const char *device;
     int quiet, verbose;
     double max_voxels;
+    int skip_bad_files;
     int json;              /* set only for commands that declare --json */
 } common_opts;
 extern common_opts g_common;

@@ -1,6 +1,7 @@
 #include "seg_cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,10 +50,11 @@ ms_status seg_method_open(seg_method *m, const char *model, const char *window, 
     if (window) {
         char *end;
         m->window[0] = strtod(window, &end);
-        if (end == window || *end != ',') return ms_fail(MS_ERR_USAGE, "--window expects C,W, not '%s'", window);
+        if (end == window || *end != ',' || !isfinite(m->window[0]))
+            return ms_fail(MS_ERR_USAGE, "--window expects C,W (finite numbers), not '%s'", window);
         const char *w = end + 1;
         m->window[1] = strtod(w, &end);
-        if (end == w || *end || !(m->window[1] > 0))
+        if (end == w || *end || !(m->window[1] > 0) || !isfinite(m->window[1]))
             return ms_fail(MS_ERR_USAGE, "--window expects C,W with W > 0, not '%s'", window);
         m->has_window = 1;
     }

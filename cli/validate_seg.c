@@ -1,4 +1,5 @@
 /* validate seg: per-label overlap and surface distances. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +22,9 @@ static ms_status parse_labels(const char *s, int64_t **out, int *n)
     const char *p = s;
     for (;;) {
         char *end;
+        errno = 0;
         long long v = strtoll(p, &end, 10);
-        if (end == p || v <= 0 || (*end && *end != ',')) {
+        if (end == p || v <= 0 || errno || (*end && *end != ',')) {
             free(*out);
             *out = NULL;
             return ms_fail(MS_ERR_USAGE, "--labels expects positive whole numbers L1,L2,..., not '%s'", s);
@@ -123,6 +125,8 @@ ms_status validate_seg(const validate_opts *o)
     double bad;
     ms_status rc = ms_read_volume(o->pred, NULL, &p, NULL);
     if (!rc) rc = ms_read_volume(o->ref, NULL, &r, NULL);
+    if (!rc) rc = ms_label_map_check(&p, o->pred);
+    if (!rc) rc = ms_label_map_check(&r, o->ref);
     if (!rc) rc = ms_grid_check(&p, &r, GRID_TOL, o->pred, o->ref);
     if (!rc && ms_volume_find_fraction(&p, &bad))
         rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", o->pred, bad);

@@ -115,6 +115,29 @@ void ms_volume_set_affine(ms_volume *v, const double a[4][4])
         v->spacing[c] = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
 }
 
+ms_status ms_affine_check(const double a[4][4], const char *what)
+{
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++)
+            if (!isfinite(a[r][c]))
+                return ms_fail(MS_ERR_INPUT, "%s: the voxel-to-world matrix holds NaN or infinity (row %d, column %d)",
+                               what, r, c);
+    double len[3];
+    for (int c = 0; c < 3; c++) {
+        len[c] = sqrt(a[0][c] * a[0][c] + a[1][c] * a[1][c] + a[2][c] * a[2][c]);
+        if (!(len[c] >= MS_SPACING_MIN && len[c] <= MS_SPACING_MAX))
+            return ms_fail(MS_ERR_INPUT, "%s: voxel spacing along axis %d is %g mm, outside %g..%g mm", what, c, len[c],
+                           MS_SPACING_MIN, MS_SPACING_MAX);
+    }
+    double det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+                 a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    /* |det| / (product of lengths) is the volume of the unit voxel axes:
+     * 1 when orthogonal, 0 when two are parallel. */
+    if (!(fabs(det) / (len[0] * len[1] * len[2]) > 1e-3))
+        return ms_fail(MS_ERR_INPUT, "%s: the voxel axes are (nearly) parallel: the voxel-to-world matrix is singular", what);
+    return MS_OK;
+}
+
 ms_status ms_volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, const char *what)
 {
     return volume_alloc(v, dim, t, 1, what);
@@ -197,6 +220,23 @@ void ms_volume_minmax(const ms_volume *v, double *lo, double *hi)
     }
     *lo = a;
     *hi = b;
+}
+
+ms_status ms_label_map_check(const ms_volume *v, const char *what)
+{
+    if (v->nonfinite)
+        return ms_fail(MS_ERR_INPUT, "%s: a label map holding NaN or infinity (%lld voxels)", what, (long long)v->nonfinite);
+    size_t n = ms_volume_nvox(v);
+    if (v->dtype == MS_F32) {
+        const float *d = v->data;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(d[i])) return ms_fail(MS_ERR_INPUT, "%s: a label map holding %g (voxel %zu)", what, d[i], i);
+    } else if (v->dtype == MS_F64) {
+        const double *d = v->data;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(d[i])) return ms_fail(MS_ERR_INPUT, "%s: a label map holding %g (voxel %zu)", what, d[i], i);
+    }
+    return MS_OK;
 }
 
 int ms_volume_find_fraction(const ms_volume *v, double *bad)

@@ -22,11 +22,23 @@ static int sb_put(strbuf *s, char c)
     return 1;
 }
 
+/* Arrays grow by doubling: a million rows cost a few reallocations, not a
+ * million (quadratic under a sanitizer's allocator). */
+static int grow(void **p, int *cap, int n, size_t size)
+{
+    if (n < *cap) return 1;
+    if (*cap > (1 << 29)) return 0;
+    int nc = *cap ? 2 * *cap : 16;
+    void *np = realloc(*p, (size_t)nc * size);
+    if (!np) return 0;
+    *p = np;
+    *cap = nc;
+    return 1;
+}
+
 static int row_push(ms_csv_row *r, strbuf *f)
 {
-    char **nf = realloc(r->field, (size_t)(r->n + 1) * sizeof *nf);
-    if (!nf) return 0;
-    r->field = nf;
+    if (!grow((void **)&r->field, &r->cap, r->n, sizeof *r->field)) return 0;
     r->field[r->n] = strdup(f->buf ? f->buf : "");
     if (!r->field[r->n]) return 0;
     r->n++;
@@ -37,9 +49,7 @@ static int row_push(ms_csv_row *r, strbuf *f)
 
 static int csv_push(ms_csv *c, ms_csv_row *r)
 {
-    ms_csv_row *nr = realloc(c->row, (size_t)(c->n + 1) * sizeof *nr);
-    if (!nr) return 0;
-    c->row = nr;
+    if (!grow((void **)&c->row, &c->cap, c->n, sizeof *c->row)) return 0;
     c->row[c->n++] = *r;
     memset(r, 0, sizeof *r);
     return 1;
@@ -76,6 +86,10 @@ static ms_status parse(FILE *fp, const char *path, ms_csv *out)
     r.line = 1;
     skip_bom(fp);
     while (ok && (ch = fgetc(fp)) != EOF) {
+        if (ch == '\0') {
+            free(f.buf); row_free(&r);
+            return ms_fail(MS_ERR_INPUT, "%s:%d: a NUL byte in the text (row %d)", path, line, out->n + 1);
+        }
         if (quoted) {
             if (ch == '"') {
                 int next = fgetc(fp);

@@ -29,15 +29,20 @@ void init_dcmtk()
     });
 }
 
-void copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n)
+// Returns 0 when the value did not fit.
+int copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n)
 {
     OFString s;
     dst[0] = '\0';
     if (ds->findAndGetOFString(tag, s).good()) {
+        size_t len = s.size();
+        while (len > 0 && s[len - 1] == ' ') len--;
+        if (len >= n) return 0;
         snprintf(dst, n, "%s", s.c_str());
         // Trailing pad spaces are not part of the value.
         for (size_t len = strlen(dst); len > 0 && dst[len - 1] == ' '; len--) dst[len - 1] = '\0';
     }
+    return 1;
 }
 
 int get_doubles(DcmItem *ds, const DcmTagKey &tag, double *out, int n)
@@ -65,9 +70,10 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
 {
     DcmDataset *ds = ff.getDataset();
     memset(h, 0, sizeof *h);
-    copy_str(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
-    copy_str(ds, DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
-    copy_str(ds, DCM_FrameOfReferenceUID, h->frame_uid, sizeof h->frame_uid);
+    int fit = copy_str(ds, DCM_SeriesInstanceUID, h->series_uid, sizeof h->series_uid);
+    fit &= copy_str(ds, DCM_StudyInstanceUID, h->study_uid, sizeof h->study_uid);
+    fit &= copy_str(ds, DCM_FrameOfReferenceUID, h->frame_uid, sizeof h->frame_uid);
+    h->uid_too_long = !fit;
     copy_str(ds, DCM_Modality, h->modality, sizeof h->modality);
     copy_str(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
     copy_str(ds, DCM_PhotometricInterpretation, h->photometric, sizeof h->photometric);
@@ -95,6 +101,17 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     if (!get_doubles(ds, DCM_RescaleIntercept, &h->intercept, 1)) h->intercept = 0;
 }
 
+// The DICOM Part 10 preamble: 128 bytes, then "DICM".
+int has_dicm_magic(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    unsigned char b[132];
+    int ok = fread(b, 1, sizeof b, f) == sizeof b && memcmp(b + 128, "DICM", 4) == 0;
+    fclose(f);
+    return ok;
+}
+
 }  // namespace
 
 extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
@@ -102,8 +119,17 @@ extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
     init_dcmtk();
     DcmFileFormat ff;
     OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData);
-    if (c.bad()) return ms_fail(MS_ERR_INPUT, "%s: not a DICOM file (%s)", path, c.text());
+    if (c.bad()) {
+        memset(h, 0, sizeof *h);
+        h->unreadable = has_dicm_magic(path);
+        if (h->unreadable) return ms_fail(MS_ERR_INPUT, "%s: DICOM file that cannot be read (%s)", path, c.text());
+        return ms_fail(MS_ERR_INPUT, "%s: not a DICOM file (%s)", path, c.text());
+    }
     fill_header(ff, h);
+    if (h->uid_too_long) {
+        h->unreadable = 1;
+        return ms_fail(MS_ERR_INPUT, "%s: a UID is longer than %d characters (DICOM allows 64)", path, MS_UID_MAX);
+    }
     if (h->rows <= 0 || h->cols <= 0 || h->bits_alloc <= 0)
         return ms_fail(MS_ERR_INPUT, "%s: DICOM file without an image (no Rows/Columns/BitsAllocated)", path);
     return MS_OK;

@@ -4,16 +4,19 @@
 #define MEDSEG_DCM_SHIM_H
 
 #include <stdint.h>
+#include "medseg/dicom.h"
 #include "medseg/status.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* UIDs may be 64 characters; longer (non-conformant) ones are kept whole
+ * up to MS_UID_MAX so two series are never merged by a truncation. */
 typedef struct ms_dcm_header {
-    char series_uid[68];
-    char study_uid[68];
-    char frame_uid[68];
+    char series_uid[MS_UID_MAX + 1];
+    char study_uid[MS_UID_MAX + 1];
+    char frame_uid[MS_UID_MAX + 1];
     char modality[20];
     char transfer_syntax[68];
     char manufacturer[68];
@@ -26,6 +29,8 @@ typedef struct ms_dcm_header {
     int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
     double slope, intercept;
     int instance;
+    int unreadable;              /* failed: DICM magic, but the header does not parse */
+    int uid_too_long;            /* a UID longer than MS_UID_MAX */
 } ms_dcm_header;
 
 /* MS_ERR_INPUT when the file is not DICOM or lacks image attributes. */

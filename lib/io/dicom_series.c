@@ -50,9 +50,39 @@ static void list_free(path_list *l)
     free(l->paths);
 }
 
-static ms_status walk(const char *dir, path_list *l, int depth)
+/* Directories already walked, by device and inode: a symlink to a parent
+ * (or two to ".") would otherwise make the walk endless. */
+typedef struct {
+    dev_t *dev;
+    ino_t *ino;
+    size_t n, cap;
+} dir_set;
+
+static int dir_seen(dir_set *v, const struct stat *sb, ms_status *st)
 {
-    if (depth > 32) return MS_OK;   /* symlink loops */
+    for (size_t i = 0; i < v->n; i++)
+        if (v->dev[i] == sb->st_dev && v->ino[i] == sb->st_ino) return 1;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        dev_t *d = realloc(v->dev, cap * sizeof *d);
+        if (d) v->dev = d;
+        ino_t *i = d ? realloc(v->ino, cap * sizeof *i) : NULL;
+        if (!d || !i) {
+            *st = ms_fail(MS_ERR_NOMEM, "out of memory listing directories");
+            return 1;
+        }
+        v->ino = i, v->cap = cap;
+    }
+    v->dev[v->n] = sb->st_dev;
+    v->ino[v->n++] = sb->st_ino;
+    return 0;
+}
+
+#define MAX_DEPTH 32
+
+static ms_status walk(const char *dir, path_list *l, dir_set *seen, int depth)
+{
+    if (depth > MAX_DEPTH) return ms_fail(MS_ERR_INPUT, "%s: folders nested deeper than %d levels", dir, MAX_DEPTH);
     DIR *d = opendir(dir);
     if (!d) return ms_fail(MS_ERR_INPUT, "%s: cannot open directory", dir);
     struct dirent *e;
@@ -65,12 +95,27 @@ static ms_status walk(const char *dir, path_list *l, int depth)
         snprintf(p, n, "%s/%s", dir, e->d_name);
         struct stat sb;
         if (stat(p, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode)) st = walk(p, l, depth + 1);
-            else if (S_ISREG(sb.st_mode)) st = list_push(l, p);
+            if (S_ISDIR(sb.st_mode)) {
+                if (!dir_seen(seen, &sb, &st)) st = walk(p, l, seen, depth + 1);
+            } else if (S_ISREG(sb.st_mode)) {
+                st = list_push(l, p);
+            }
         }
         free(p);
     }
     closedir(d);
+    return st;
+}
+
+static ms_status walk_root(const char *dir, path_list *l)
+{
+    dir_set seen = {0};
+    struct stat sb;
+    ms_status st = MS_OK;
+    if (stat(dir, &sb) == 0) dir_seen(&seen, &sb, &st);
+    if (!st) st = walk(dir, l, &seen, 0);
+    free(seen.dev);
+    free(seen.ino);
     return st;
 }
 
@@ -263,8 +308,15 @@ static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g,
     info->tilt_deg = acos(fmin(1.0, fabs(dot(g->d, g->n)))) * 180.0 / M_PI;
     info->tilted = info->tilt_deg > 0.02;
     if (info->uneven) {
+        /* Resampling onto the median gap may add the slices of a few
+         * missing images, never multiply the series: a gap of 4000 mm among
+         * gaps of 0.001 mm is not a series to interpolate. */
+        double count = floor(g->u[n - 1] / median + 0.5) + 1;
+        if (!(count <= 4.0 * n + 4))
+            return ms_fail(MS_ERR_INPUT, "%s: slice gaps range from %g to %g mm (median %g): resampling %d images "
+                           "onto the median gap would make %.0f slices", path, sorted[0], sorted[n - 2], median, n, count);
         g->step = median;
-        g->n_out = (int)floor(g->u[n - 1] / median + 0.5) + 1;
+        g->n_out = (int)count;
         if ((g->n_out - 1) * median > g->u[n - 1] + tol) g->n_out--;
         info->resampled = 1;
     } else {
@@ -406,11 +458,33 @@ static ms_status read_pixels(const char *path, slice *sl, int n, const geometry 
 
 /* ---- entry point ---- */
 
+static int skip_unreadable;
+
+void ms_dicom_set_skip_unreadable(int skip) { skip_unreadable = skip; }
+
+/* A file that carries DICOM's magic but does not parse is a damaged member
+ * of some series: refused, naming it, unless the caller asked to skip. */
+static ms_status check_unreadable(const char *path, const path_list *files, ms_dcm_header *hdr, const int *ok,
+                                  ms_dicom_info *info)
+{
+    for (size_t i = 0; i < files->n; i++) {
+        if (ok[i] || !hdr[i].unreadable) continue;
+        ms_dcm_read_header(files->paths[i], &hdr[i]);   /* its message, in this thread */
+        if (!skip_unreadable)
+            return ms_fail(MS_ERR_INPUT, "%s (--skip-bad-files reads the folder without it)", ms_last_error());
+        if (info->n_unreadable++ == 0)
+            snprintf(info->first_unreadable, sizeof info->first_unreadable, "%s", files->paths[i]);
+        ms_warn("%s; skipped (--skip-bad-files)", ms_last_error());
+    }
+    (void)path;
+    return MS_OK;
+}
+
 static ms_status gather(const char *path, path_list *files)
 {
     struct stat sb;
     if (stat(path, &sb) != 0) return ms_fail(MS_ERR_INPUT, "%s: no such file or directory", path);
-    ms_status st = S_ISDIR(sb.st_mode) ? walk(path, files, 0) : list_push(files, path);
+    ms_status st = S_ISDIR(sb.st_mode) ? walk_root(path, files) : list_push(files, path);
     if (st) return st;
     if (files->n == 0) return ms_fail(MS_ERR_INPUT, "%s: empty directory, no DICOM files", path);
     qsort(files->paths, files->n, sizeof *files->paths, cmp_str);
@@ -443,6 +517,15 @@ static ms_status select_slices(const char *path, const path_list *files, const m
         ms_warn("%s: ignored %d images of series %s with another size or orientation", path, info->n_ignored,
                 info->series_uid);
     *n_sl = kept;
+    return MS_OK;
+}
+
+static ms_status check_spacing(const char *path, const ms_dcm_header *h)
+{
+    for (int i = 0; h->has_spacing && i < 2; i++)
+        if (!(h->pixel_spacing[i] >= MS_SPACING_MIN && h->pixel_spacing[i] <= MS_SPACING_MAX))
+            return ms_fail(MS_ERR_INPUT, "%s: PixelSpacing %g\\%g mm is not usable (each must be within %g..%g mm)", path,
+                           h->pixel_spacing[0], h->pixel_spacing[1], MS_SPACING_MIN, MS_SPACING_MAX);
     return MS_OK;
 }
 
@@ -486,8 +569,9 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     header_job hj = {&files, hdr, ok};
     ms_parallel_for(files.n, 8, read_headers, &hj);
     info->n_files = (int)files.n;
-    for (size_t i = 0; i < files.n; i++) info->n_non_dicom += !ok[i];
-    if (info->n_non_dicom == (int)files.n) {
+    if ((st = check_unreadable(path, &files, hdr, ok, info))) goto done;
+    for (size_t i = 0; i < files.n; i++) info->n_non_dicom += !ok[i] && !hdr[i].unreadable;
+    if (info->n_non_dicom + info->n_unreadable == (int)files.n) {
         if (files.n == 1) ms_dcm_read_header(files.paths[0], &hdr[0]);   /* restore its message */
         else ms_fail(MS_ERR_INPUT, "%s: none of the %zu files is a DICOM image", path, files.n);
         st = MS_ERR_INPUT;
@@ -498,10 +582,15 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     if ((st = choose_series(path, series, info, all))) goto done;
     if ((st = select_slices(path, &files, hdr, ok, info, sl, &n))) goto done;
     fill_info_from(sl[0].h, info);
+    if ((st = check_spacing(sl[0].path, sl[0].h))) goto done;
     if ((st = stack_geometry(path, sl, n, &g, info))) goto done;
     if ((st = read_pixels(path, sl, n, &g, v))) goto done;
     double a[4][4];
     build_affine(&g, sl[0].h, a);
+    if ((st = ms_affine_check(a, path))) {
+        ms_volume_free(v);
+        goto done;
+    }
     ms_volume_set_affine(v, a);
     info->n_slices = n;
     info->slice_step = g.step;

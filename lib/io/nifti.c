@@ -83,6 +83,7 @@ static ms_status check_header(const char *path, const nifti_image *nim, ms_dtype
         if (!isfinite(px))
             return ms_fail(MS_ERR_INPUT, "%s: pixdim[%d] is not finite", path, a + 1);
     }
+
     return ms_volume_size(dim, *t, NULL, NULL, path);
 }
 
@@ -100,6 +101,69 @@ static ms_dtype scaled_dtype(ms_dtype src, double slope, double inter, double lo
         return MS_F64;
     }
     return MS_F32;
+}
+
+static void swap_bytes(unsigned char *p, size_t n, int size)
+{
+    for (size_t i = 0; i < n; i++, p += size)
+        for (int a = 0, b = size - 1; a < b; a++, b--) {
+            unsigned char t = p[a];
+            p[a] = p[b];
+            p[b] = t;
+        }
+}
+
+/* Zeroes NaN and infinities as niftilib would, but counts them: a label
+ * map holding them is refused, an image warned about. */
+static int64_t zero_nonfinite(void *data, size_t n, int datatype)
+{
+    int64_t bad = 0;
+    if (datatype == DT_FLOAT32) {
+        float *f = data;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(f[i])) f[i] = 0, bad++;
+    } else if (datatype == DT_FLOAT64) {
+        double *d = data;
+        for (size_t i = 0; i < n; i++)
+            if (!isfinite(d[i])) d[i] = 0, bad++;
+    }
+    return bad;
+}
+
+/* The voxels, read here rather than by nifti_image_load(): through a 1 MiB
+ * zlib buffer, and without niftilib's silent replacement of NaN. */
+static ms_status read_data(const char *path, nifti_image *nim, int64_t *nonfinite)
+{
+    size_t n = (size_t)nim->nvox, size = (size_t)nim->nbyper, total;
+    if (__builtin_mul_overflow(n, size, &total)) return ms_fail(MS_ERR_INPUT, "%s: image size overflows", path);
+    unsigned char *buf = NULL;
+    ms_status st = ms_alloc_array((void **)&buf, total ? total : 1, 1, 0, path);
+    if (st) return st;
+    gzFile f = gzopen(path, "rb");
+    if (!f) {
+        free(buf);
+        return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
+    }
+    gzbuffer(f, 1 << 20);
+    size_t got = 0;
+    if (gzseek(f, (z_off_t)nim->iname_offset, SEEK_SET) == (z_off_t)nim->iname_offset)
+        while (got < total) {
+            unsigned chunk = total - got > (1u << 30) ? 1u << 30 : (unsigned)(total - got);
+            int r = gzread(f, buf + got, chunk);
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+    gzclose(f);
+    if (got < total) {
+        free(buf);
+        return ms_fail(MS_ERR_INPUT, "%s: image data is truncated (%zu of %zu bytes after vox_offset %lld)", path, got,
+                       total, (long long)nim->iname_offset);
+    }
+    if (size > 1 && nim->byteorder != nifti_short_order()) swap_bytes(buf, n, (int)size);
+    *nonfinite = zero_nonfinite(buf, n, nim->datatype);
+    free(nim->data);
+    nim->data = buf;
+    return MS_OK;
 }
 
 static ms_status fill_data(const char *path, nifti_image *nim, ms_dtype t, ms_volume *v)
@@ -148,30 +212,159 @@ static int64_t raw_dim(const unsigned char *h, int version, int swapped, int i)
     return swapped ? (int64_t)__builtin_bswap64((uint64_t)d) : d;
 }
 
-/* Checks magic and dims before niftilib sees the file: niftilib accepts a
- * file without NIfTI magic as ANALYZE 7.5 and prints its own complaints
- * about impossible dims to stderr. zlib reads plain files unchanged. */
+/* The data offset, checked: finite, whole, past the header and its
+ * 4-byte extender (NIfTI-1 stores it as a float). */
+static ms_status check_vox_offset(const char *path, const unsigned char *h, int version, int swapped, int64_t *off)
+{
+    double v;
+    if (version == 1) {
+        uint32_t u;
+        memcpy(&u, h + 108, 4);
+        if (swapped) u = __builtin_bswap32(u);
+        float f;
+        memcpy(&f, &u, 4);
+        v = f;
+    } else {
+        uint64_t u;
+        memcpy(&u, h + 168, 8);
+        if (swapped) u = __builtin_bswap64(u);
+        int64_t i;
+        memcpy(&i, &u, 8);
+        v = (double)i;
+    }
+    int64_t min = version == 1 ? 352 : 544;
+    if (!isfinite(v) || v < (double)min || v > 9.0e18 || v != floor(v))
+        return ms_fail(MS_ERR_INPUT, "%s: vox_offset %g is not a byte offset past the %lld-byte header", path, v,
+                       (long long)min);
+    *off = (int64_t)v;
+    return MS_OK;
+}
+
+/* Extensions lie between the header's extender and the data; niftilib
+ * allocates what each one claims, so a claim past vox_offset (a 1.5 GB
+ * extension in a 4 KB file) is refused here. */
+static ms_status check_extensions(const char *path, gzFile f, const unsigned char *h, int version, int swapped,
+                                  int64_t off)
+{
+    int64_t pos = version == 1 ? 348 : 540;
+    if (h[pos] == 0) return MS_OK;
+    for (pos += 4; pos + 8 <= off;) {
+        unsigned char e[8];
+        if (gzseek(f, (z_off_t)pos, SEEK_SET) != (z_off_t)pos || gzread(f, e, 8) != 8)
+            return ms_fail(MS_ERR_INPUT, "%s: the header extension at byte %lld is truncated", path, (long long)pos);
+        int32_t esize;
+        memcpy(&esize, e, 4);
+        if (swapped) esize = (int32_t)__builtin_bswap32((uint32_t)esize);
+        if (esize < 16 || esize % 16 || pos + esize > off)
+            return ms_fail(MS_ERR_INPUT, "%s: the header extension at byte %lld claims %d bytes, past vox_offset %lld",
+                           path, (long long)pos, esize, (long long)off);
+        pos += esize;
+    }
+    return MS_OK;
+}
+
+/* dim[1..ndim] must multiply without overflow (niftilib computes nvox in
+ * 64 bits unchecked). */
+static ms_status check_dims(const char *path, const unsigned char *h, int version, int swapped)
+{
+    int64_t ndim = raw_dim(h, version, swapped, 0);
+    if (ndim < 1 || ndim > 7) return ms_fail(MS_ERR_INPUT, "%s: dim[0] is %lld, must be 1..7", path, (long long)ndim);
+    int64_t nvox = 1;
+    for (int i = 1; i <= ndim; i++) {
+        int64_t d = raw_dim(h, version, swapped, i);
+        if (d < 1) return ms_fail(MS_ERR_INPUT, "%s: dim[%d] is %lld, must be at least 1", path, i, (long long)d);
+        if (nvox > ((int64_t)1 << 62) / d)
+            return ms_fail(MS_ERR_INPUT, "%s: dims multiply to more than 2^62 voxels", path);
+        nvox *= d;
+    }
+    return MS_OK;
+}
+
+static ms_status check_datatype(const char *path, const unsigned char *h, int version, int swapped)
+{
+    int16_t dt;
+    memcpy(&dt, h + (version == 1 ? 70 : 12), 2);
+    if (swapped) dt = (int16_t)__builtin_bswap16((uint16_t)dt);
+    ms_dtype t;
+    if (!nifti_to_dtype(dt, &t))
+        return ms_fail(MS_ERR_INPUT, "%s: NIfTI datatype %d (%s) is not supported", path, dt, nifti_datatype_string(dt));
+    return MS_OK;
+}
+
+static double raw_real(const unsigned char *h, int version, int swapped, int off)
+{
+    if (version == 1) {
+        uint32_t u;
+        memcpy(&u, h + off, 4);
+        if (swapped) u = __builtin_bswap32(u);
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    uint64_t u;
+    memcpy(&u, h + off, 8);
+    if (swapped) u = __builtin_bswap64(u);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static int raw_code(const unsigned char *h, int version, int swapped, int off)
+{
+    if (version == 1) {
+        int16_t c;
+        memcpy(&c, h + off, 2);
+        return swapped ? (int16_t)__builtin_bswap16((uint16_t)c) : c;
+    }
+    int32_t c;
+    memcpy(&c, h + off, 4);
+    return swapped ? (int32_t)__builtin_bswap32((uint32_t)c) : c;
+}
+
+/* niftilib replaces a non-finite quaternion, offset or sform entry by 0,
+ * which silently moves or flattens the image: refuse it here, in the
+ * transform the header says is in use. */
+static ms_status check_geometry_fields(const char *path, const unsigned char *h, int version, int swapped)
+{
+    int w = version == 1 ? 4 : 8;
+    int qcode = raw_code(h, version, swapped, version == 1 ? 252 : 344);
+    int scode = raw_code(h, version, swapped, version == 1 ? 254 : 348);
+    int quat = version == 1 ? 256 : 352, srow = version == 1 ? 280 : 400;
+    for (int i = 0; qcode > 0 && i < 6; i++)
+        if (!isfinite(raw_real(h, version, swapped, quat + i * w)))
+            return ms_fail(MS_ERR_INPUT, "%s: the qform (quaternion or offset) holds NaN or infinity", path);
+    for (int i = 0; scode > 0 && i < 12; i++)
+        if (!isfinite(raw_real(h, version, swapped, srow + i * w)))
+            return ms_fail(MS_ERR_INPUT, "%s: the sform holds NaN or infinity (srow entry %d)", path, i);
+    return MS_OK;
+}
+
+/* Checks magic, dims, the data offset and the extensions before niftilib
+ * sees the file: niftilib accepts a file without NIfTI magic as ANALYZE
+ * 7.5, prints its own complaints to stderr, and trusts sizes it reads.
+ * zlib reads plain files unchanged. */
 static ms_status precheck(const char *path, int *version)
 {
     gzFile f = gzopen(path, "rb");
     if (!f) return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char h[540];
+    unsigned char h[544] = {0};
     int n = gzread(f, h, sizeof h);
-    gzclose(f);
     int32_t size;
     memcpy(&size, h, 4);
     int swapped = size == 0x5c010000 || size == 0x1c020000;
     if (swapped) size = (int32_t)__builtin_bswap32((uint32_t)size);
+    ms_status st = MS_OK;
+    int64_t off = 0;
     if (n >= 348 && size == 348 && memcmp(h + 344, "n+1", 4) == 0) *version = 1;
     else if (n >= 540 && size == 540 && memcmp(h + 4, "n+2", 4) == 0) *version = 2;
-    else return ms_fail(MS_ERR_INPUT, "%s: not a NIfTI-1/NIfTI-2 file (no single-file NIfTI magic)", path);
-    int64_t ndim = raw_dim(h, *version, swapped, 0);
-    if (ndim < 1 || ndim > 7) return ms_fail(MS_ERR_INPUT, "%s: dim[0] is %lld, must be 1..7", path, (long long)ndim);
-    for (int i = 1; i <= ndim; i++)
-        if (raw_dim(h, *version, swapped, i) < 1)
-            return ms_fail(MS_ERR_INPUT, "%s: dim[%d] is %lld, must be at least 1", path, i,
-                           (long long)raw_dim(h, *version, swapped, i));
-    return MS_OK;
+    else st = ms_fail(MS_ERR_INPUT, "%s: not a NIfTI-1/NIfTI-2 file (no single-file NIfTI magic)", path);
+    if (!st) st = check_dims(path, h, *version, swapped);
+    if (!st) st = check_datatype(path, h, *version, swapped);
+    if (!st) st = check_geometry_fields(path, h, *version, swapped);
+    if (!st) st = check_vox_offset(path, h, *version, swapped, &off);
+    if (!st) st = check_extensions(path, f, h, *version, swapped, off);
+    gzclose(f);
+    return st;
 }
 
 ms_status ms_nifti_read(const char *path, ms_volume *v)
@@ -185,10 +378,13 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     if (!nim) return ms_fail(MS_ERR_INPUT, "%s: not a readable NIfTI-1/NIfTI-2 file (bad header or magic)", path);
     ms_dtype t = MS_U8;
     ms_status st = check_header(path, nim, &t);
-    if (!st && nifti_image_load(nim) != 0)
-        st = ms_fail(MS_ERR_INPUT, "%s: image data is truncated or unreadable (vox_offset %lld, %lld voxels)",
-                     path, (long long)nim->iname_offset, (long long)nim->nvox);
+    int64_t nonfinite = 0;
+    if (!st) st = read_data(path, nim, &nonfinite);
     if (!st) st = fill_data(path, nim, t, v);
+    if (!st && nonfinite) {
+        v->nonfinite = nonfinite;
+        ms_warn("%s: %lld voxels are NaN or infinite; read as 0", path, (long long)nonfinite);
+    }
     if (st) {
         nifti_image_free(nim);
         return st;
@@ -196,6 +392,11 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     double ras[4][4], lps[4][4];
     header_affine_ras(nim, ras);
     ras_lps(ras, lps);
+    if ((st = ms_affine_check(lps, path))) {
+        ms_volume_free(v);
+        nifti_image_free(nim);
+        return st;
+    }
     ms_volume_set_affine(v, lps);
     nifti_image_unload(nim);
     /* nifti_image_read() does not say which version it read; the writer
@@ -266,6 +467,28 @@ static nifti_image *header_for(const ms_volume *v, int version)
 }
 
 /* Header bytes, the 4-byte extension flag (no extensions), then data. */
+/* NIfTI-1 keeps these fields in 16 bits (slice_code and xyzt_units in 8):
+ * a NIfTI-2 input whose values do not fit is refused naming the field,
+ * before niftilib would print its own complaint and fail. */
+static ms_status fits_nifti1(const nifti_image *nim, const char *path)
+{
+    const struct {
+        const char *name;
+        int64_t v, lo, hi;
+    } f[] = {
+        {"dim[1]", nim->dim[1], 0, 32767},         {"dim[2]", nim->dim[2], 0, 32767},
+        {"dim[3]", nim->dim[3], 0, 32767},         {"intent_code", nim->intent_code, -32768, 32767},
+        {"slice_start", nim->slice_start, -32768, 32767}, {"slice_end", nim->slice_end, -32768, 32767},
+        {"slice_code", nim->slice_code, 0, 255},   {"qform_code", nim->qform_code, -32768, 32767},
+        {"sform_code", nim->sform_code, -32768, 32767},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].v < f[i].lo || f[i].v > f[i].hi)
+            return ms_fail(MS_ERR_INPUT, "%s: %s = %lld does not fit NIfTI-1 (%lld..%lld); write NIfTI-2 (--nifti-version 2)",
+                           path, f[i].name, (long long)f[i].v, (long long)f[i].lo, (long long)f[i].hi);
+    return MS_OK;
+}
+
 static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len, const char *path)
 {
     memset(hdr, 0, 560);
@@ -277,9 +500,8 @@ static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len
         memcpy(hdr, &h, sizeof h);
         *hdr_len = 560;
     } else {
-        for (int a = 1; a <= 3; a++)
-            if (nim->dim[a] > 32767)
-                return ms_fail(MS_ERR_USAGE, "%s: dimension %lld does not fit NIfTI-1; write NIfTI-2", path, (long long)nim->dim[a]);
+        ms_status st = fits_nifti1(nim, path);
+        if (st) return st;
         nifti_1_header h;
         if (nifti_convert_nim2n1hdr(nim, &h) != 0) return ms_fail(MS_ERR_INTERNAL, "%s: cannot build NIfTI-1 header", path);
         h.vox_offset = 352;

@@ -11,16 +11,17 @@ extern "C" {
 
 typedef struct ms_csv_row {
     char **field;
-    int n;
+    int n, cap;
     int line;            /* 1-based line number where the row starts */
 } ms_csv_row;
 
 typedef struct ms_csv {
     ms_csv_row *row;
-    int n;
+    int n, cap;
 } ms_csv;
 
-/* Reads the whole file; blank lines are skipped. Errors name file and line. */
+/* Reads the whole file; blank lines are skipped. Errors name file and line;
+ * a NUL byte (which would cut a field short) is an error. */
 ms_status ms_csv_read(const char *path, ms_csv *out);
 void ms_csv_free(ms_csv *c);
 /* Column index of `name` in row 0, or -1. */

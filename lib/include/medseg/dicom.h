@@ -10,9 +10,10 @@ extern "C" {
 #endif
 
 #define MS_DICOM_MAX_SERIES_LISTED 32
+#define MS_UID_MAX 128
 
 typedef struct ms_dicom_series_summary {
-    char uid[68];
+    char uid[MS_UID_MAX + 1];
     char modality[20];
     int n_images;
 } ms_dicom_series_summary;
@@ -20,11 +21,13 @@ typedef struct ms_dicom_series_summary {
 typedef struct ms_dicom_info {
     int n_files;                 /* files looked at */
     int n_non_dicom;             /* files that were not DICOM and were skipped */
+    int n_unreadable;            /* DICOM files that could not be read, skipped (--skip-bad-files) */
+    char first_unreadable[512];  /* the first of them */
     int n_series;
     ms_dicom_series_summary series[MS_DICOM_MAX_SERIES_LISTED];
-    char series_uid[68];         /* the series read */
-    char study_uid[68];
-    char frame_uid[68];          /* FrameOfReferenceUID */
+    char series_uid[MS_UID_MAX + 1];   /* the series read */
+    char study_uid[MS_UID_MAX + 1];
+    char frame_uid[MS_UID_MAX + 1];    /* FrameOfReferenceUID */
     double slice_thickness;      /* (0018,0050) of the first slice, 0 if absent */
     char modality[20];
     char transfer_syntax[68];
@@ -46,6 +49,10 @@ typedef struct ms_dicom_info {
  * Gantry tilt is kept exact in a sheared affine; uneven gaps are resampled
  * linearly onto the median gap (see medseg-convert(1)). */
 ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_dicom_info *info);
+/* A DICOM file in the folder that cannot be read (truncated, corrupt) is
+ * refused by default (exit 3, naming it); with skip set it is left out,
+ * named in a warning and counted in ms_dicom_info. */
+void ms_dicom_set_skip_unreadable(int skip);
 
 typedef struct ms_dicom_write_opts {
     const char *study_uid;

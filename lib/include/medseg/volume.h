@@ -21,6 +21,7 @@ typedef struct ms_volume {
     double spacing[3];       /* mm: lengths of the affine's columns */
     double affine[4][4];     /* voxel (i,j,k,1) -> LPS mm */
     void *nifti;             /* header it came from (nifti_image*), or NULL */
+    int64_t nonfinite;       /* NaN or infinite voxels of the file, read as 0 */
 } ms_volume;
 
 const char *ms_dtype_name(ms_dtype t);
@@ -45,6 +46,16 @@ size_t ms_volume_nvox(const ms_volume *v);
 
 /* Sets affine and recomputes spacing from it. */
 void ms_volume_set_affine(ms_volume *v, const double a[4][4]);
+/* Refuses (MS_ERR_INPUT, naming `what`) a voxel-to-world matrix that holds
+ * NaN or infinity, a voxel spacing outside MS_SPACING_MIN..MS_SPACING_MAX
+ * mm, or voxel axes so nearly parallel that the matrix is singular. */
+#define MS_SPACING_MIN 1e-4
+#define MS_SPACING_MAX 1e4
+ms_status ms_affine_check(const double a[4][4], const char *what);
+/* Refuses (MS_ERR_INPUT) a label map or mask holding NaN or infinity (in
+ * memory, or in the file it was read from: see `nonfinite`), which no
+ * label can match and no threshold can place. */
+ms_status ms_label_map_check(const ms_volume *v, const char *what);
 /* Copies dims, geometry and the source header of `like` (not its data). */
 ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t);
 /* The same with data left unset (huge-page backed when large), for
