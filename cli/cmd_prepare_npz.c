@@ -3,11 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "medseg/atomic_file.h"
 #include "medseg/dataset.h"
 #include "medseg/log.h"
 
@@ -102,6 +104,30 @@ static int parse_counts(ms_shape_opts *s)
     return MS_OK;
 }
 
+/* Folders this run created, so a run in which every case fails can take
+ * them away again (only while empty) rather than leave an empty tree. */
+#define MAX_MADE 64
+static char *made[MAX_MADE];
+static int n_made;
+
+static int make_one(const char *path)
+{
+    if (mkdir(path, 0777) == 0) {
+        if (n_made < MAX_MADE) made[n_made++] = strdup(path);
+        return 0;
+    }
+    return errno == EEXIST ? 0 : -1;
+}
+
+static void unmake_dirs(int remove)
+{
+    for (int i = n_made - 1; i >= 0; i--) {
+        if (remove && made[i]) rmdir(made[i]);
+        free(made[i]);
+    }
+    n_made = 0;
+}
+
 /* mkdir -p: Makefiles and job arrays name output trees that may not exist. */
 static int make_dir(const char *dir)
 {
@@ -110,10 +136,10 @@ static int make_dir(const char *dir)
     for (char *p = path + 1; *p; p++) {
         if (*p != '/') continue;
         *p = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
+        if (make_one(path) != 0) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", path, strerror(errno));
         *p = '/';
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", dir, strerror(errno));
+    if (make_one(dir) != 0) return ms_fail(MS_ERR_IO, "%s: cannot create (%s)", dir, strerror(errno));
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) return ms_fail(MS_ERR_IO, "%s: not a directory", dir);
     return MS_OK;
@@ -178,6 +204,13 @@ static void print_json(const ms_dataset *d)
     cJSON_Delete(o);
 }
 
+static int nothing_written(const ms_dataset *d)
+{
+    for (int i = 0; i < d->n; i++)
+        if (d->cases[i].mine && (d->cases[i].done || d->cases[i].skipped)) return 0;
+    return 1;
+}
+
 /* One summary line; failures listed; exit 3 when only bad inputs failed. */
 static int summarise(const ms_dataset *d)
 {
@@ -213,20 +246,23 @@ int cmd_prepare_npz(int argc, char **argv)
         free(args);
         return opt_usage_error(&prepare_npz_spec, "-o OUTDIR is required");
     }
+    /* A batch: cases finished before a later failure stay. */
+    ms_outputs_keep_on_error(1);
     ms_dataset_opts o;
     ms_dataset d = {0};
     ms_status st = build_opts(&o);
     if (!st) st = ms_dataset_list((const char *const *)args, n, &d);
     free(args);
-    if (st) return report_status(st);
     o.on_case = on_case;
-    st = ms_dataset_prepare(&d, &o);
+    if (!st) st = ms_dataset_prepare(&d, &o);
     if (st) {
         ms_dataset_free(&d);
+        unmake_dirs(1);
         return report_status(st);
     }
     if (json_flag) print_json(&d);
     rc = summarise(&d);
+    unmake_dirs(rc != 0 && nothing_written(&d));
     ms_dataset_free(&d);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "medseg/atomic_file.h"
 
 #ifndef MEDSEG_VERSION
 #define MEDSEG_VERSION "unknown"
@@ -72,5 +73,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "medseg: no command '%s'; see 'medseg --help'\n", first);
         return 2;
     }
+    ms_atomic_cleanup_on_signals();
     return c->run(argc - 1, argv + 1);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "medseg/atomic_file.h"
 #include "medseg/device.h"
 #include "medseg/dicom.h"
 #include "medseg/log.h"
@@ -224,6 +225,7 @@ int parse_triple_int(const char *s, int64_t out[3])
 int report_status(int st)
 {
     if (st == MS_OK) return 0;
+    ms_outputs_rollback();
     fprintf(stderr, "medseg: error: %s\n", ms_last_error());
     return ms_status_exit_code((ms_status)st);
 }

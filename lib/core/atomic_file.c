@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -41,6 +43,92 @@ static char *tmp_name(const char *path)
     return t;
 }
 
+/* ---- temporaries in flight, for the signal handler ----
+ * Lock-free slots: begin() publishes its temporary path, commit and abort
+ * withdraw it; on SIGTERM, SIGINT or SIGHUP the handler removes whatever
+ * is published and dies of the same signal. */
+#define SLOTS 256
+static char *volatile slot_path[SLOTS];
+static volatile int slot_dir[SLOTS];
+
+static void publish(char *tmp, int is_dir)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        char *expect = NULL;
+        slot_dir[i] = is_dir;
+        if (__atomic_compare_exchange_n(&slot_path[i], &expect, tmp, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return;
+    }
+}
+
+static void withdraw(const char *tmp)
+{
+    for (int i = 0; tmp && i < SLOTS; i++) {
+        char *expect = (char *)tmp;
+        if (__atomic_compare_exchange_n(&slot_path[i], &expect, NULL, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) return;
+    }
+}
+
+static void remove_tree(const char *path);
+
+static void on_signal(int sig)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        char *p = __atomic_load_n(&slot_path[i], __ATOMIC_SEQ_CST);
+        if (!p) continue;
+        if (slot_dir[i]) remove_tree(p);
+        else unlink(p);
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void ms_atomic_cleanup_on_signals(void)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* ---- outputs committed by this run, for an all-or-nothing failure ---- */
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **done_path;
+static int *done_dir, n_done, cap_done, keep_on_error;
+
+static void remember(const char *path, int is_dir)
+{
+    pthread_mutex_lock(&done_lock);
+    if (n_done == cap_done) {
+        int cap = cap_done ? 2 * cap_done : 16;
+        char **p = realloc(done_path, (size_t)cap * sizeof *p);
+        if (p) done_path = p;
+        int *d = p ? realloc(done_dir, (size_t)cap * sizeof *d) : NULL;
+        if (d) done_dir = d, cap_done = cap;
+    }
+    if (n_done < cap_done && (done_path[n_done] = strdup(path))) done_dir[n_done++] = is_dir;
+    pthread_mutex_unlock(&done_lock);
+}
+
+void ms_outputs_keep_on_error(int keep) { keep_on_error = keep; }
+
+void ms_outputs_rollback(void)
+{
+    pthread_mutex_lock(&done_lock);
+    for (int i = n_done - 1; i >= 0; i--) {
+        if (!keep_on_error) {
+            if (done_dir[i]) remove_tree(done_path[i]);
+            else unlink(done_path[i]);
+        }
+        free(done_path[i]);
+    }
+    n_done = 0;
+    pthread_mutex_unlock(&done_lock);
+}
+
 static ms_status begin(ms_atomic *a, const char *path)
 {
     memset(a, 0, sizeof *a);
@@ -51,6 +139,7 @@ static ms_status begin(ms_atomic *a, const char *path)
         ms_atomic_abort(a);
         return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     }
+    publish(a->tmp_path, 0);
     return MS_OK;
 }
 
@@ -88,6 +177,8 @@ ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
     free(p);
     if (st) return st;
     a->is_dir = 1;
+    withdraw(a->tmp_path);
+    publish(a->tmp_path, 1);
     if (mkdir(a->tmp_path, 0777) != 0) {
         ms_status e = ms_fail(MS_ERR_IO, "%s: cannot create directory: %s", a->tmp_path, strerror(errno));
         ms_atomic_abort(a);
@@ -105,18 +196,18 @@ ms_status ms_atomic_commit(ms_atomic *a)
         ms_atomic_abort(a);
         return e;
     }
+    withdraw(a->tmp_path);
+    remember(a->final_path, a->is_dir);
     free(a->tmp_path);
     free(a->final_path);
     a->tmp_path = a->final_path = NULL;
     return MS_OK;
 }
 
-
-static void remove_tree(const char *path);
-
 void ms_atomic_abort(ms_atomic *a)
 {
     if (a->tmp_path) {
+        withdraw(a->tmp_path);
         if (a->is_dir) remove_tree(a->tmp_path);
         else unlink(a->tmp_path);
     }

@@ -111,6 +111,45 @@ expect(["convert", base, os.path.join(T, "g.nii.gz"), "--gz-level", "99"], 2, "-
 expect(["validate", "seg", "--pred", base, "--ref", base, "--labels", "99999999999999999999"], 2, "--labels expects",
        what="--labels overflow")
 
+# ---- all or nothing (item 9): a later output that fails takes the
+# earlier ones with it ----
+nowhere = os.path.join(T, "no", "such", "dir")
+mask = os.path.join(T, "mask9.nii")
+r = medseg("segment", base, "-o", mask, "--box", "2,2,9,9", "--json", os.path.join(nowhere, "r.json"), check=False)
+C.check(r.returncode != 0 and not os.path.exists(mask), f"segment: mask left behind when --json fails ({r.returncode})")
+img9, truth9 = os.path.join(T, "ph9.nii"), os.path.join(T, "ph9.csv")
+r = medseg("phantom", "chest", "-q", "-o", img9, "--size", "16,16,8", "--truth", truth9, "--mask",
+           os.path.join(nowhere, "m.nii"), check=False)
+C.check(r.returncode != 0 and not os.path.exists(img9) and not os.path.exists(truth9),
+        f"phantom: image or truth left behind when --mask fails ({r.returncode})")
+npz_out = os.path.join(T, "npz_all_fail")
+r = medseg("prepare-npz", os.path.join(T, "vox_offset_0.nii"), "-o", npz_out, check=False)
+C.check(r.returncode != 0 and not os.path.exists(npz_out),
+        f"prepare-npz: output folder left behind when every case fails ({r.returncode})")
+
+# ---- signals (item 8): a killed write leaves no temporary ----
+import signal
+import time
+sig_dir = os.path.join(T, "sig")
+os.makedirs(sig_dir)
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    p = subprocess.Popen([os.environ["MEDSEG"], "phantom", "chest", "-q", "-o", os.path.join(sig_dir, "big.nii.gz"),
+                          "--size", "384,384,200", "--nodules", "0"], stderr=subprocess.DEVNULL)
+    seen = False
+    t0 = time.time()
+    while p.poll() is None and time.time() - t0 < 60:
+        if any(".tmp" in f for f in os.listdir(sig_dir)):
+            seen = True
+            p.send_signal(sig)
+            break
+        time.sleep(0.005)
+    p.wait()
+    left = [f for f in os.listdir(sig_dir) if ".tmp" in f]
+    C.check(seen and p.returncode == -sig and not left,
+            f"{sig.name} during a write: temporary seen {seen}, exit {p.returncode}, left {left}")
+    for f in os.listdir(sig_dir):
+        os.remove(os.path.join(sig_dir, f))
+
 # ---- DICOM folders (items 2, 3, 5, 6, 17) ----
 warnings.simplefilter("ignore")   # pydicom warns of the over-long UIDs made on purpose
 try:

@@ -29,6 +29,16 @@ ms_status ms_atomic_commit(ms_atomic *a);
 /* Removes the temporary; safe after commit and on a never-begun struct. */
 void ms_atomic_abort(ms_atomic *a);
 
+/* On SIGTERM, SIGINT or SIGHUP, removes the temporaries being written and
+ * dies of the signal (main() installs it). */
+void ms_atomic_cleanup_on_signals(void);
+/* A run that fails removes every output it had committed, so a command
+ * with several outputs leaves all or none (report_status() calls it);
+ * batch commands whose finished inputs must survive a later failure opt
+ * out with ms_outputs_keep_on_error(1). */
+void ms_outputs_rollback(void);
+void ms_outputs_keep_on_error(int keep);
+
 /* "-" means stdout; otherwise an atomic text file. */
 typedef struct ms_text_out {
     FILE *fp;
