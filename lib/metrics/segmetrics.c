@@ -8,6 +8,7 @@
 
 #include "medseg/log.h"
 #include "medseg/metrics.h"
+#include "seg_internal.h"
 #include "medseg/threads.h"
 
 ms_status ms_grid_check(const ms_volume *a, const ms_volume *b, double tol, const char *wa, const char *wb)
@@ -244,19 +245,20 @@ static ms_status gather(const side *from, const side *to, const block *b, const 
     return MS_OK;
 }
 
-static void summarise(const side *pr, const side *rp, ms_seg_metrics *m)
+void seg_summarise(const double *pd, const double *pa, int64_t pn, const double *rd, const double *ra, int64_t rn,
+                   ms_seg_metrics *m)
 {
     double sp = 0, sr = 0, ap = 0, ar = 0, mx = 0;
-    for (int64_t i = 0; i < pr->n; i++) { sp += pr->d[i] * pr->a[i]; ap += pr->a[i]; mx = pr->d[i] > mx ? pr->d[i] : mx; }
-    for (int64_t i = 0; i < rp->n; i++) { sr += rp->d[i] * rp->a[i]; ar += rp->a[i]; mx = rp->d[i] > mx ? rp->d[i] : mx; }
+    for (int64_t i = 0; i < pn; i++) { sp += pd[i] * pa[i]; ap += pa[i]; mx = pd[i] > mx ? pd[i] : mx; }
+    for (int64_t i = 0; i < rn; i++) { sr += rd[i] * ra[i]; ar += ra[i]; mx = rd[i] > mx ? rd[i] : mx; }
     m->area_pred_mm2 = ap;
     m->area_ref_mm2 = ar;
     m->hd = mx;
     m->asd_pred_to_ref = sp / ap;
     m->asd_ref_to_pred = sr / ar;
     m->assd = (sp + sr) / (ap + ar);
-    m->hd95_pred_to_ref = ms_surfel_percentile(pr->d, pr->a, pr->n, 95);
-    m->hd95_ref_to_pred = ms_surfel_percentile(rp->d, rp->a, rp->n, 95);
+    m->hd95_pred_to_ref = ms_surfel_percentile(pd, pa, pn, 95);
+    m->hd95_ref_to_pred = ms_surfel_percentile(rd, ra, rn, 95);
     m->hd95 = m->hd95_pred_to_ref > m->hd95_ref_to_pred ? m->hd95_pred_to_ref : m->hd95_ref_to_pred;
 }
 
@@ -295,7 +297,7 @@ static ms_status surface_distances(const ms_volume *pred, const uint8_t *pm, con
     rp = (side){0, 0, da, da + nc, 0};
     rc = gather(&r, &p, b, area, pred->spacing, d2, &rp);
     ms_debug("surfels: distance transforms %.3f s", ms_now() - t0);
-    if (!rc) summarise(&pr, &rp, m);
+    if (!rc) seg_summarise(pr.d, pr.a, pr.n, rp.d, rp.a, rp.n, m);
     free(keep);
 done:
     free(buf);
@@ -304,11 +306,11 @@ done:
     return rc;
 }
 
-static ms_status metrics_from_masks(const ms_volume *pred, const uint8_t *pm, const uint8_t *rm, ms_seg_metrics *m)
+ms_status seg_metrics_from_masks(const ms_volume *pred, const uint8_t *pm, const uint8_t *rm, ms_seg_metrics *m)
 {
-    int64_t lo[3], hi[3], cnt[3];
+    int64_t lo[3], hi[3], cnt[3] = {0, 0, 0};
     double t0 = ms_now();
-    int any = find_box(pred, pm, rm, lo, hi, cnt);
+    int any = pm && rm && find_box(pred, pm, rm, lo, hi, cnt);
     ms_debug("label %lld: counts and box %.3f s", (long long)m->label, ms_now() - t0);
     double ml = pred->spacing[0] * pred->spacing[1] * pred->spacing[2] / 1000.0;
     m->n_pred = cnt[0];
@@ -348,9 +350,10 @@ ms_status ms_seg_metrics_compute(const ms_volume *pred, const ms_volume *ref, in
     if (!rc) {
         label_mask(pred, label, pm);
         label_mask(ref, label, rm);
-        rc = metrics_from_masks(pred, pm, rm, m);
+        rc = seg_metrics_from_masks(pred, pm, rm, m);
     }
     free(pm);
     free(rm);
     return rc;
 }
+

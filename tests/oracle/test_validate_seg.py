@@ -81,6 +81,11 @@ def synthetic():
     noisy = (rng.random((20, 18, 12)) < 0.3).astype(int)
     noisy2 = (rng.random((20, 18, 12)) < 0.3).astype(int)
     compare("random_voxels", noisy, noisy2, np.diag([1.3, 0.6, 3.0, 1.0]))
+    # Many small labels scattered over the grid: scored by direct search
+    # over the cubes that touch them (the sparse path), not on their boxes.
+    lab = np.where(rng.random((40, 36, 24)) < 0.05, rng.integers(1, 120, (40, 36, 24)), 0)
+    lab2 = np.where(rng.random(lab.shape) < 0.2, np.roll(lab, 1, axis=0), lab)
+    compare("scattered_labels", lab2, lab, np.diag([0.8, 1.1, 2.0, 1.0]))
     # Multi-label with a label only in the reference and a far outlier.
     a = np.zeros((30, 30, 20), int)
     b = np.zeros_like(a)

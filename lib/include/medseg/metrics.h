@@ -32,6 +32,10 @@ ms_status ms_grid_check(const ms_volume *a, const ms_volume *b, double tol, cons
 ms_status ms_labels_present(const ms_volume *a, const ms_volume *b, int64_t **labels, int *n);
 /* Overlap and surface distances of label `label` (voxels equal to it). */
 ms_status ms_seg_metrics_compute(const ms_volume *pred, const ms_volume *ref, int64_t label, ms_seg_metrics *out);
+/* The same for n labels at once (out[k] for labels[k]): one pass finds each
+ * label's box, then each is scored on its box alone. */
+ms_status ms_seg_metrics_all(const ms_volume *pred, const ms_volume *ref, const int64_t *labels, int n,
+                             ms_seg_metrics *out);
 
 /* Surface elements of a binary mask on the grid of 2x2x2 voxel cubes (the
  * dual grid, offset by half a voxel), as in DeepMind's surface-distance:
