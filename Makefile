@@ -3,10 +3,14 @@
 #   make check CMAKE_FLAGS=-DMEDSEG_CUDA=OFF
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+UBSAN_BUILD ?= build-ubsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CLANG_FLAGS = -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DMEDSEG_TORCH=OFF -DMEDSEG_CUDA=OFF
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo check check-asan bench clean
+.PHONY: all deps build demo check check-asan check-ubsan fuzz bench clean
 
 all: build
 
@@ -29,6 +33,19 @@ check-asan: deps
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -LE slow
 
+# clang's UBSan with float-cast-overflow over the same tests (CI).
+check-ubsan: deps
+	@cmake -S . -B $(UBSAN_BUILD) -DCMAKE_BUILD_TYPE=Ubsan $(CLANG_FLAGS) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(UBSAN_BUILD) -j $(JOBS)
+	@cd $(UBSAN_BUILD) && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -LE slow
+
+# libFuzzer harnesses (tests/fuzz/), each for FUZZ_SECONDS; needs make build
+# for the seed phantoms.
+fuzz: build
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Fuzz $(CLANG_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_nifti fuzz_nifti_gz fuzz_dicom fuzz_csv fuzz_json
+	@./scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	@./tests/bench/run.sh $(BUILD)/cli/medseg
 	@./tests/bench/ops.sh $(BUILD)
@@ -39,4 +56,4 @@ bench: build
 	@./tests/bench/propagate.sh $(BUILD)/cli/medseg
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(UBSAN_BUILD) $(FUZZ_BUILD)

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "medseg/memory.h"
 #include "medseg/atomic_file.h"
 #include "medseg/dataset.h"
 #include "medseg/log.h"
@@ -248,6 +249,7 @@ int cmd_prepare_npz(int argc, char **argv)
     }
     /* A batch: cases finished before a later failure stay. */
     ms_outputs_keep_on_error(1);
+    ms_memory_set_input_cost(32 * (double)(jobs > 0 ? jobs : 1), 0);   /* classes, meshes, SDF grids */
     ms_dataset_opts o;
     ms_dataset d = {0};
     ms_status st = build_opts(&o);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "medseg/memory.h"
 #include "seg_cli.h"
 #include "medseg/io.h"
 #include "medseg/log.h"
@@ -152,6 +153,7 @@ static cJSON *report(const char *in, const ms_volume *out, ms_axis a, const ms_p
 
 static ms_status propagate_image(const char *in, const ms_volume *img, ms_axis a, const seg_method *m, ms_device dev)
 {
+    ms_memory_set_input_cost(12, 0);   /* key volume, output, largest component */
     ms_propagate_opts o = {a, -1, -1, !no_lcc, dev, m->fn, m->ctx};
     if (!parse_range(&o.lo, &o.hi)) return ms_fail(MS_ERR_USAGE, "--range expects A:B with A <= B, not '%s'", range);
     ms_volume keys = {0}, out = {0};

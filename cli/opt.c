@@ -11,6 +11,7 @@
 #include "medseg/device.h"
 #include "medseg/dicom.h"
 #include "medseg/log.h"
+#include "medseg/memory.h"
 #include "medseg/status.h"
 #include "medseg/threads.h"
 #include "medseg/volume.h"
@@ -113,6 +114,7 @@ static int apply_common(const cmd_spec *cmd)
     if (g_common.max_voxels > 4.611686018427388e18) return opt_usage_error(cmd, "--max-voxels must be at most 2^62");
     ms_threads_set(g_common.threads);
     ms_set_voxel_limit((uint64_t)g_common.max_voxels);
+    ms_memory_override(g_common.max_voxels > 0);
     ms_dicom_set_skip_unreadable(g_common.skip_bad_files);
     ms_log_set_level(g_common.quiet ? MS_LOG_WARN : g_common.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
     if (isatty(2) && !g_common.quiet) ms_progress_set(progress_bar);

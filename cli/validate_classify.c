@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "validate.h"
+#include "medseg/log.h"
 #include "medseg/atomic_file.h"
 
 #define GRID_N 101
@@ -89,6 +90,9 @@ static ms_status plot(const validate_opts *o, const ms_binary_input *in, const m
 {
     double grid[GRID_N], lo[GRID_N], hi[GRID_N];
     for (int i = 0; i < GRID_N; i++) grid[i] = i / (double)(GRID_N - 1);
+    if (o->bootstrap)
+        ms_info("ROC band: %d bootstrap resamples of %lld cases (--bootstrap 0 skips it)", o->bootstrap,
+                (long long)in->n);
     ms_status rc = o->bootstrap ? ms_roc_band(in, o->bootstrap, (uint64_t)o->seed, grid, GRID_N, lo, hi) : MS_OK;
     if (!rc) rc = ms_plot_roc(o->plot, r, grid, lo, hi, o->bootstrap ? GRID_N : 0, "ROC");
     return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "medseg/memory.h"
 #include "validate.h"
 #include "medseg/atomic_file.h"
 #include "medseg/io.h"
@@ -123,6 +124,7 @@ ms_status validate_seg(const validate_opts *o)
     int n = 0;
     ms_seg_metrics *m = NULL;
     double bad;
+    ms_memory_set_input_cost(6, 0);   /* the other map, voxel lists, masks */
     ms_status rc = ms_read_volume(o->pred, NULL, &p, NULL);
     if (!rc) rc = ms_read_volume(o->ref, NULL, &r, NULL);
     if (!rc) rc = ms_label_map_check(&p, o->pred);

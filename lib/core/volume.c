@@ -1,4 +1,5 @@
 #include "medseg/volume.h"
+#include "medseg/memory.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +66,8 @@ ms_status ms_volume_size(const int64_t dim[3], ms_dtype t, size_t *nvox, size_t 
                        "(raise it with --max-voxels)",
                        what, (long long)dim[0], (long long)dim[1], (long long)dim[2], n,
                        (unsigned long long)voxel_limit);
+    ms_status st = ms_memory_check((double)b, what);
+    if (st) return st;
     if (nvox) *nvox = n;
     if (nbytes) *nbytes = b;
     return MS_OK;

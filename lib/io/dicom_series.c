@@ -24,6 +24,7 @@
 #include "dcm_shim.h"
 #include "medseg/dicom.h"
 #include "medseg/log.h"
+#include "medseg/memory.h"
 #include "medseg/threads.h"
 
 typedef struct {
@@ -437,6 +438,8 @@ static ms_status read_pixels(const char *path, slice *sl, int n, const geometry 
     int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n > g->n_out ? n : g->n_out};
     size_t nvox;
     ms_status st = ms_volume_size(dim, MS_I32, &nvox, NULL, path);
+    double mm3 = g->step * (sl[0].h->has_spacing ? sl[0].h->pixel_spacing[0] * sl[0].h->pixel_spacing[1] : 1);
+    if (!st) st = ms_memory_check_input(nvox, sizeof(int32_t) + sizeof(float), mm3, path);
     if (st) return st;
     pixel_job j = {sl, NULL, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER};
     st = ms_alloc_array((void **)&j.raw, j.per_slice * (size_t)n, sizeof(int32_t), 0, path);

@@ -16,6 +16,7 @@
 #include "medseg/atomic_file.h"
 #include "medseg/io.h"
 #include "medseg/log.h"
+#include "medseg/memory.h"
 
 void ms_nifti_header_free(void *hdr)
 {
@@ -379,6 +380,7 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     ms_dtype t = MS_U8;
     ms_status st = check_header(path, nim, &t);
     int64_t nonfinite = 0;
+    if (!st) st = ms_memory_check_input((uint64_t)nim->nvox, ms_dtype_size(t), fabs(nim->dx * nim->dy * nim->dz), path);
     if (!st) st = read_data(path, nim, &nonfinite);
     if (!st) st = fill_data(path, nim, t, v);
     if (!st && nonfinite) {

@@ -212,11 +212,6 @@ static inline v8f vmax8(v8f a, v8f b)
 typedef struct { v8f x, y, z; } v8p;
 
 static inline v8f dot8(v8p u, v8p v) { return u.x * v.x + u.y * v.y + u.z * v.z; }
-static inline v8p sub8(v8p u, v8p v) { return (v8p){u.x - v.x, u.y - v.y, u.z - v.z}; }
-static inline v8p cross8(v8p u, v8p v)
-{
-    return (v8p){u.y * v.z - u.z * v.y, u.z * v.x - u.x * v.z, u.x * v.y - u.y * v.x};
-}
 
 static inline v8f row(const float *blk, int r)
 {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "medseg/log.h"
 #include "medseg/metrics.h"
 #include "medseg/rng.h"
 
@@ -172,14 +173,6 @@ void ms_roc_free(ms_roc *r)
 }
 
 /* TPR at FPR x on the piecewise-linear curve (numpy.interp's rule). */
-static double tpr_at(const ms_roc *r, double x)
-{
-    int64_t j = 0;
-    while (j + 1 < r->npts && r->fpr[j + 1] <= x) j++;
-    if (j + 1 == r->npts || x == r->fpr[j]) return r->tpr[j];
-    return r->tpr[j] + (r->tpr[j + 1] - r->tpr[j]) * (x - r->fpr[j]) / (r->fpr[j + 1] - r->fpr[j]);
-}
-
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -195,41 +188,84 @@ static double pct(double *v, int n, double q)
     return i >= n - 1 ? v[n - 1] : v[i] + (v[i + 1] - v[i]) * (pos - i);
 }
 
+/* tpr_at() for an ascending grid in one sweep. */
+static void tpr_grid(const ms_roc *r, const double *grid, int ngrid, double *out, size_t stride)
+{
+    int64_t j = 0;
+    for (int k = 0; k < ngrid; k++) {
+        double x = grid[k];
+        if (k && grid[k] < grid[k - 1]) j = 0;
+        while (j + 1 < r->npts && r->fpr[j + 1] <= x) j++;
+        out[(size_t)k * stride] = j + 1 == r->npts || x == r->fpr[j]
+                                      ? r->tpr[j]
+                                      : r->tpr[j] + (r->tpr[j + 1] - r->tpr[j]) * (x - r->fpr[j]) / (r->fpr[j + 1] - r->fpr[j]);
+    }
+}
+
+/* One resample's curve from the multiplicity w of each case, over the
+ * cases sorted once by score (t): the points of the distinct scores drawn,
+ * exactly as curve() would give on the resampled list. */
+static int weighted_curve(const scored *t, const int64_t *idx, int64_t n, const int32_t *w, ms_roc *r)
+{
+    double npos = 0, nneg = 0, tp = 0, fp = 0;
+    for (int64_t i = 0; i < n; i++) t[i].pos ? (npos += w[idx[i]]) : (nneg += w[idx[i]]);
+    if (!npos || !nneg) return 0;
+    r->fpr[0] = r->tpr[0] = 0;
+    r->npts = 1;
+    for (int64_t i = 0; i < n;) {
+        double s = t[i].s, drawn = 0;
+        for (; i < n && t[i].s == s; i++) {
+            drawn += w[idx[i]];
+            t[i].pos ? (tp += w[idx[i]]) : (fp += w[idx[i]]);
+        }
+        if (!drawn) continue;
+        r->fpr[r->npts] = fp / nneg;
+        r->tpr[r->npts++] = tp / npos;
+    }
+    return 1;
+}
+
 ms_status ms_roc_band(const ms_binary_input *in, int resamples, uint64_t seed, const double *grid, int ngrid,
                       double *lo, double *hi)
 {
-    ms_binary_input b = {in->n, NULL, NULL, NULL};
+    int64_t n = in->n, *idx = NULL;
     double *vals = NULL;
     scored *t = NULL;
-    ms_status rc = ms_alloc_array((void **)&b.score, (size_t)in->n, sizeof *b.score, 0, "ROC band");
-    if (!rc) rc = ms_alloc_array((void **)&t, (size_t)in->n, sizeof *t, 0, "ROC band");
-    if (!rc) rc = ms_alloc_array((void **)&b.label, (size_t)in->n, 1, 0, "ROC band");
+    int32_t *w = NULL;
+    ms_roc r;
+    memset(&r, 0, sizeof r);
+    ms_status rc = ms_alloc_array((void **)&t, (size_t)n, sizeof *t, 0, "ROC band");
+    if (!rc) rc = ms_alloc_array((void **)&idx, (size_t)n, sizeof *idx, 0, "ROC band");
+    if (!rc) rc = ms_alloc_array((void **)&w, (size_t)n, sizeof *w, 0, "ROC band");
+    if (!rc) rc = ms_alloc_array((void **)&r.fpr, (size_t)n + 1, 2 * sizeof *r.fpr, 0, "ROC band");
     if (!rc) rc = ms_alloc_array((void **)&vals, (size_t)resamples, (size_t)ngrid * sizeof *vals, 0, "ROC band");
+    if (rc) goto done;
+    r.tpr = r.fpr + n + 1;
+    /* Sorted once; the case index rides in .pos's place via idx. */
+    for (int64_t i = 0; i < n; i++) t[i] = (scored){in->score[i], (int)i};
+    qsort(t, (size_t)n, sizeof *t, by_score_desc);
+    for (int64_t i = 0; i < n; i++) {
+        idx[i] = t[i].pos;
+        t[i].pos = in->label[idx[i]];
+    }
     int kept = 0;
-    for (int s = 0; s < resamples && !rc; s++) {
+    for (int s = 0; s < resamples; s++) {
+        ms_progress("bootstrap", (double)(s + 1) / resamples);
         ms_rng g;
         ms_rng_seed(&g, seed, (uint64_t)s);
-        for (int64_t i = 0; i < in->n; i++) {
-            int64_t k = (int64_t)(ms_rng_u64(&g) % (uint64_t)in->n);
-            b.score[i] = in->score[k];
-            b.label[i] = in->label[k];
-        }
-        ms_roc r;
-        memset(&r, 0, sizeof r);
-        for (int64_t i = 0; i < in->n; i++) b.label[i] ? r.npos++ : r.nneg++;
-        if (r.npos && r.nneg && curve(&b, &r, t) == MS_OK) {
-            for (int k = 0; k < ngrid; k++) vals[(size_t)k * (size_t)resamples + (size_t)kept] = tpr_at(&r, grid[k]);
-            kept++;
-        }
-        ms_roc_free(&r);
+        memset(w, 0, (size_t)n * sizeof *w);
+        for (int64_t i = 0; i < n; i++) w[ms_rng_u64(&g) % (uint64_t)n]++;
+        if (weighted_curve(t, idx, n, w, &r)) tpr_grid(&r, grid, ngrid, vals + kept++, (size_t)resamples);
     }
-    for (int k = 0; k < ngrid && !rc; k++) {
+    for (int k = 0; k < ngrid; k++) {
         lo[k] = pct(vals + (size_t)k * (size_t)resamples, kept, 2.5);
         hi[k] = pct(vals + (size_t)k * (size_t)resamples, kept, 97.5);
     }
+done:
     free(vals);
     free(t);
-    free(b.score);
-    free(b.label);
+    free(idx);
+    free(w);
+    free(r.fpr);
     return rc;
 }

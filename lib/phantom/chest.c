@@ -108,7 +108,10 @@ static void vessel_tree(ms_volume *ct, const uint8_t *lung, ms_rng *r, vec3 p, v
     fill_ctx c = {ct->data, lung, 40, 1};
     raster_capsule(ct, p, q, radius, fill_voxel, &c);
     for (int child = 0; child < 2; child++) {
-        vec3 d = v3_add(dir, v3(ms_rng_range(r, -0.7, 0.7), ms_rng_range(r, -0.7, 0.7), ms_rng_range(r, -0.7, 0.7)));
+        /* Drawn z, y, x: the order these phantoms have always used
+         * (argument order is unspecified in C, so never draw inside a call). */
+        double jz = ms_rng_range(r, -0.7, 0.7), jy = ms_rng_range(r, -0.7, 0.7), jx = ms_rng_range(r, -0.7, 0.7);
+        vec3 d = v3_add(dir, v3(jx, jy, jz));
         d = v3_scale(d, 1.0 / v3_len(d));
         vessel_tree(ct, lung, r, q, d, radius * 0.72, len * 0.8, depth - 1);
     }
@@ -121,7 +124,8 @@ static void vessels(ms_volume *ct, const uint8_t *lung, const anatomy *a, uint64
         ms_rng_seed(&r, seed, 1000 + (uint64_t)s);
         vec3 hilum = v3((s ? 1 : -1) * 0.3 * a->W, 0.05 * a->D, 0);
         for (int trunk = 0; trunk < 4; trunk++) {
-            vec3 d = v3((s ? 1 : -1) * ms_rng_range(&r, 0.3, 1), ms_rng_range(&r, -0.6, 0.6), ms_rng_range(&r, -1, 1));
+            double dz = ms_rng_range(&r, -1, 1), dy = ms_rng_range(&r, -0.6, 0.6), dx = ms_rng_range(&r, 0.3, 1);
+            vec3 d = v3((s ? 1 : -1) * dx, dy, dz);
             d = v3_scale(d, 1.0 / v3_len(d));
             vessel_tree(ct, lung, &r, hilum, d, 4.0, 0.22 * a->W, 5);
         }

@@ -16,7 +16,8 @@ const char *ms_nodule_type_name(ms_nodule_type t)
 static vec3 random_dir(ms_rng *r)
 {
     for (;;) {
-        vec3 d = v3(ms_rng_range(r, -1, 1), ms_rng_range(r, -1, 1), ms_rng_range(r, -1, 1));
+        double dz = ms_rng_range(r, -1, 1), dy = ms_rng_range(r, -1, 1), dx = ms_rng_range(r, -1, 1);   /* z, y, x */
+        vec3 d = v3(dx, dy, dz);
         double l = v3_len(d);
         if (l > 0.1 && l <= 1) return v3_scale(d, 1 / l);
     }

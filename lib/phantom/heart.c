@@ -18,7 +18,8 @@ typedef struct {
 static vec3 jit(heart_ctx *h, double x, double y, double z)
 {
     double j = 0.02;
-    return v3_scale(v3(x + ms_rng_range(h->r, -j, j), y + ms_rng_range(h->r, -j, j), z + ms_rng_range(h->r, -j, j)), h->s);
+    double jz = ms_rng_range(h->r, -j, j), jy = ms_rng_range(h->r, -j, j), jx = ms_rng_range(h->r, -j, j);   /* z, y, x */
+    return v3_scale(v3(x + jx, y + jy, z + jz), h->s);
 }
 
 typedef struct {

@@ -27,8 +27,11 @@ static void make_blob(ms_rng *r, double scale, blob *b)
     b->n = 3 + (int)(ms_rng_u64(r) % 2);
     for (int i = 0; i < b->n; i++) {
         double off = i ? 0.45 * scale : 0;
-        b->c[i] = v3(ms_rng_range(r, -off, off), ms_rng_range(r, -off, off), ms_rng_range(r, -off, off) * 0.6);
-        b->r[i] = v3(scale * ms_rng_range(r, 0.4, 0.8), scale * ms_rng_range(r, 0.4, 0.8), scale * ms_rng_range(r, 0.3, 0.6));
+        /* Drawn z, y, x (never inside a call: argument order is unspecified). */
+        double cz = ms_rng_range(r, -off, off), cy = ms_rng_range(r, -off, off), cx = ms_rng_range(r, -off, off);
+        b->c[i] = v3(cx, cy, cz * 0.6);
+        double rz = ms_rng_range(r, 0.3, 0.6), ry = ms_rng_range(r, 0.4, 0.8), rx = ms_rng_range(r, 0.4, 0.8);
+        b->r[i] = v3(scale * rx, scale * ry, scale * rz);
     }
 }
 
