@@ -98,6 +98,13 @@ if 4e9 * 13 > 0.8 * mem:
     expect(["components", big, out], 1, "needs about 52.0 GB", out, "components on 4e9 voxels")
 else:
     print("note: this machine holds 52 GB; the memory refusal is not exercised")
+# Item 18: a 32 GB float64 grid is refused for its size, not as truncated.
+big64 = os.path.join(T, "big64.nii.gz")
+struct.pack_into("<hh", hdr, 70, 64, 64)   # float64
+with gzip.open(big64, "wb") as f:
+    f.write(bytes(hdr) + bytes(4096))
+if 4e9 * 8 > 0.8 * mem:
+    expect(["info", big64], 1, "needs about 32.0 GB", what="info on a 32 GB grid")
 # --max-voxels overrides: the reader then finds the data missing (exit 3).
 expect(["components", big, os.path.join(T, "big_cc.nii"), "--max-voxels", "5e9"], 3, "image data is truncated",
        what="--max-voxels overrides the memory estimate")
