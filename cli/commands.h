@@ -11,8 +11,9 @@ typedef struct command {
     cmd_fn run;
 } command;
 
-extern const cmd_spec components_spec, convert_spec, detect_nodules_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
+extern const cmd_spec classify_spec, components_spec, convert_spec, detect_nodules_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
     segment_spec, validate_spec;
+int cmd_classify(int argc, char **argv);
 int cmd_components(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_detect_nodules(int argc, char **argv);

@@ -11,6 +11,7 @@
 
 /* Sorted by name; `medseg --help` lists them in this order. */
 static const command commands[] = {
+    {&classify_spec, cmd_classify},
     {&components_spec, cmd_components},
     {&convert_spec, cmd_convert},
     {&detect_nodules_spec, cmd_detect_nodules},

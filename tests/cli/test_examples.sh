@@ -50,4 +50,10 @@ cpm=$(sed -n 's/^CPM //p' "$d/det.log")
 [ -n "$cpm" ] && [ "$(echo "$cpm >= 0.7" | bc)" -eq 1 ] || { echo "FAIL: detect.sh CPM: $(cat "$d/det.log")"; exit 1; }
 grep -q '<polyline' "$d/det/froc.svg" || { echo "FAIL: detect.sh wrote no plot"; exit 1; }
 pass=$((pass + 1))
+# classify.sh: a report re-scored for a patient, a CSV scored without a CT.
+sh "$SRC/examples/classify.sh" "$d/cls" > "$d/cls.log" 2>&1
+grep -Eq '^report: [0-9]+ nodules, exam Lung-RADS [1-4]' "$d/cls.log" || { echo "FAIL: classify.sh: $(cat "$d/cls.log")"; exit 1; }
+[ "$(grep -c '^measured id:[12] brock:0\.[0-9]* category:[2-4]' "$d/cls.log")" -eq 2 ] ||
+    { echo "FAIL: classify.sh CSV: $(cat "$d/cls.log")"; exit 1; }
+pass=$((pass + 1))
 echo "$pass passed, 0 failed"
