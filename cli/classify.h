@@ -7,6 +7,7 @@
 
 #include "medseg/device.h"
 #include "medseg/lung.h"
+#include "opt.h"
 
 typedef struct classify_set {
     cJSON *doc;               /* the report as read (JSON input), else NULL */
@@ -29,5 +30,17 @@ ms_status classify_model(classify_set *s, const char *image, const char *model, 
  * and exam, and a "classify" record. Takes over s->doc. */
 cJSON *classify_answer(classify_set *s, const char *input, const ms_patient *p);
 void classify_free(classify_set *s);
+
+typedef struct classify_image_opts {
+    const char *model;
+    int top;                  /* 0: every label */
+    int json;
+    const char *csv;
+    int slice;                /* NIfTI: axial slice, -1 the middle */
+} classify_image_opts;
+
+/* classify image: scores every image; returns the exit code (3 when some
+ * image could not be read or scored, the others still reported). */
+int classify_images(char **paths, int n, const classify_image_opts *o, ms_device dev);
 
 #endif

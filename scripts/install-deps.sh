@@ -1,10 +1,10 @@
 #!/bin/sh
 # Installs what medseg needs from Debian's packages, only what is missing.
-# Build: compilers, CMake, zlib, niftilib, DCMTK, cJSON, LibTorch (the model plugin).
+# Build: compilers, CMake, zlib, libpng, niftilib, DCMTK, cJSON, LibTorch (the model plugin).
 # Sanitizers and fuzzing: clang-14 with its runtimes (make check-ubsan, make fuzz).
 # Tests: the oracles (nibabel, pydicom, numpy, scipy, scikit-image, Open3D, scikit-learn) and dcm2niix.
 set -eu
-pkgs="build-essential cmake pkg-config zlib1g-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
+pkgs="build-essential cmake pkg-config zlib1g-dev libpng-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
 clang-14 libclang-rt-14-dev
 libtorch-dev
 python3 python3-numpy python3-nibabel python3-pydicom python3-scipy python3-skimage python3-open3d python3-sklearn dcm2niix bc"

@@ -253,3 +253,38 @@ extern "C" ms_status ms_dcm_write_ct_slice(const char *path, const ms_dcm_ct_sli
     if (c.bad()) return ms_fail(MS_ERR_IO, "%s: cannot write DICOM file: %s", path, c.text());
     return MS_OK;
 }
+
+extern "C" ms_status ms_dcm_read_voi(const char *path, ms_dcm_voi *voi)
+{
+    init_dcmtk();
+    memset(voi, 0, sizeof *voi);
+    DcmFileFormat ff;
+    if (ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData).bad())
+        return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    DcmDataset *ds = ff.getDataset();
+    voi->has_window = get_doubles(ds, DCM_WindowCenter, &voi->center, 1) && get_doubles(ds, DCM_WindowWidth, &voi->width, 1) &&
+                      voi->width >= 1;
+    DcmItem *item = NULL;
+    if (ds->findAndGetSequenceItem(DCM_VOILUTSequence, item, 0).good() && item) {
+        Uint16 d[3];
+        const Uint16 *data = NULL;
+        unsigned long count = 0;
+        bool desc = item->findAndGetUint16(DCM_LUTDescriptor, d[0], 0).good() &&
+                    item->findAndGetUint16(DCM_LUTDescriptor, d[1], 1).good() &&
+                    item->findAndGetUint16(DCM_LUTDescriptor, d[2], 2).good();
+        if (desc && item->findAndGetUint16Array(DCM_LUTData, data, &count).good() && data) {
+            // Entries: 0 in the descriptor means 65536 (PS3.3 C.11.2.1.1).
+            unsigned long n = d[0] ? d[0] : 65536;
+            if (count < n || d[2] < 8 || d[2] > 16)
+                return ms_fail(MS_ERR_INPUT, "%s: VOI LUT with %lu of %lu entries or %u bits", path, count, n, d[2]);
+            voi->lut = static_cast<uint16_t *>(malloc(n * sizeof *voi->lut));
+            if (!voi->lut) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+            memcpy(voi->lut, data, n * sizeof *voi->lut);
+            voi->lut_n = (int)n;
+            voi->lut_first = d[1];   // as stored; signed when PixelRepresentation is 1
+            voi->lut_bits = d[2];
+            voi->has_lut = 1;
+        }
+    }
+    return MS_OK;
+}

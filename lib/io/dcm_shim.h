@@ -40,6 +40,16 @@ ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
  * BitsStored, sign-extended when PixelRepresentation is 1). */
 ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out);
 
+/* The VOI of a radiograph: the first window (center, width) and/or the
+ * first VOI LUT (descriptor: entries, first stored value mapped, bits). */
+typedef struct ms_dcm_voi {
+    int has_window, has_lut;
+    double center, width;
+    int lut_n, lut_first, lut_bits;
+    uint16_t *lut;               /* lut_n entries, malloc'd */
+} ms_dcm_voi;
+ms_status ms_dcm_read_voi(const char *path, ms_dcm_voi *voi);
+
 typedef struct ms_dcm_ct_slice {
     const char *study_uid, *series_uid, *sop_uid, *frame_uid;
     const char *patient_name, *patient_id, *series_description;

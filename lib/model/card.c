@@ -142,6 +142,19 @@ static ms_status read_size(const char *path, const cJSON *root, ms_model_card *c
     return MS_OK;
 }
 
+static ms_status read_labels(const char *path, const cJSON *l, ms_model_card *c)
+{
+    if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) < 1 || cJSON_GetArraySize(l) > MS_MAX_LABELS)
+        return bad(path, "an image-classifier needs \"labels\": a list of 1..64 names, one per output");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, l) {
+        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) >= sizeof c->labels[0])
+            return bad(path, "each label must be a name of 1..63 characters");
+        snprintf(c->labels[c->n_labels++], sizeof c->labels[0], "%s", e->valuestring);
+    }
+    return MS_OK;
+}
+
 static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *c)
 {
     const cJSON *contract = cJSON_GetObjectItemCaseSensitive(root, "contract");
@@ -161,6 +174,9 @@ static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *
     if (prompted && !cJSON_IsArray(prompts)) return bad(path, "no \"prompt_inputs\" list");
     if (prompted && (rc = read_prompts(path, prompts, c))) return rc;
     if (output && !cJSON_IsObject(output)) return bad(path, "\"output\" must be an object");
+    if (!strcmp(c->contract, "image-classifier") &&
+        (rc = read_labels(path, cJSON_GetObjectItemCaseSensitive(root, "labels"), c)))
+        return rc;
     return read_output(path, output, c);
 }
 

@@ -29,7 +29,7 @@ void ms_model_free(ms_model *m)
 
 /* Bilinear resampling with pixel centres at (i + 0.5) * size ratio, edges
  * clamped: the same convention as torch's interpolate(align_corners=False). */
-static void resize(const float *in, int64_t iw, int64_t ih, float *out, int64_t ow, int64_t oh)
+void model_resize(const float *in, int64_t iw, int64_t ih, float *out, int64_t ow, int64_t oh)
 {
     for (int64_t y = 0; y < oh; y++) {
         double fy = (y + 0.5) * (double)ih / (double)oh - 0.5;
@@ -116,7 +116,10 @@ ms_status ms_model_load(const char *path, const char *contract, ms_device dev, m
         rc = ms_fail(MS_ERR_INPUT, "model card %s: contract is \"%s\", this command needs \"%s\"", card_path,
                      m->card.contract, contract);
     if (!rc) rc = ms_torch_load(path, dev == MS_DEVICE_CUDA, &m->torch);
-    if (!rc) rc = ms_contract_is_3d(m->card.contract) ? model3d_dry_run(m) : dry_run(m);
+    if (!rc)
+        rc = ms_contract_is_3d(m->card.contract)                ? model3d_dry_run(m)
+             : !strcmp(m->card.contract, "image-classifier") ? classifier_dry_run(m)
+                                                               : dry_run(m);
     if (rc) {
         ms_model_free(m);
         return rc;
@@ -160,7 +163,7 @@ static ms_status segment(ms_model *m, const ms_slice *s, const ms_prompt *p, con
 {
     const ms_model_card *c = &m->card;
     size_t plane = (size_t)c->input_h * (size_t)c->input_w;
-    resize(s->px, s->w, s->h, in, c->input_w, c->input_h);
+    model_resize(s->px, s->w, s->h, in, c->input_w, c->input_h);
     model_normalise(c, in, (int64_t)plane);
     for (int ch = 1; ch < c->channels; ch++) memcpy(in + ch * plane, in, plane * sizeof *in);
     float box[4], pts[3 * MS_MAX_POINTS];
@@ -173,7 +176,7 @@ static ms_status segment(ms_model *m, const ms_slice *s, const ms_prompt *p, con
         out[i] = (float)(c->sigmoid ? 1 / (1 + exp(-v)) : v);
     }
     float *back = in;   /* the input buffer is large enough and no longer needed */
-    resize(out, c->input_w, c->input_h, back, s->w, s->h);
+    model_resize(out, c->input_w, c->input_h, back, s->w, s->h);
     for (int64_t i = 0; i < s->w * s->h; i++) mask[i] = back[i] > c->threshold;
     if (prior && prior->allowed)
         for (int64_t i = 0; i < s->w * s->h; i++) mask[i] = mask[i] && prior->allowed[i];

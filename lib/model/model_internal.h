@@ -17,5 +17,10 @@ void model_normalise(const ms_model_card *c, float *v, int64_t n);
 /* A 3-D model's run on zeros of its input size: refused (MS_ERR_INPUT)
  * when it throws or answers with a shape its contract does not allow. */
 ms_status model3d_dry_run(ms_model *m);
+/* An image-classifier's run on zeros: it must answer [1, n_labels]. */
+ms_status classifier_dry_run(ms_model *m);
+/* Bilinear, pixel centres at (i + 0.5) * ratio, edges clamped: torch's
+ * interpolate(align_corners=False). */
+void model_resize(const float *in, int64_t iw, int64_t ih, float *out, int64_t ow, int64_t oh);
 
 #endif

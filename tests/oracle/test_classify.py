@@ -10,7 +10,16 @@
   recomputed with scipy's trilinear map_coordinates (-1024 HU outside) and
   the card's window, to 1e-5;
 - bad input: a report without nodules (valid, empty), a nodule without a
-  size, a CSV without a column, --model without --image."""
+  size, a CSV without a column, --model without --image;
+- classify image: the test image-classifier's probabilities recomputed
+  with numpy (bilinear resize with align_corners=False, min-max
+  normalisation, the model's three logits) on the PNGs and the CR DICOM of
+  ../shared/data/chest_xray, an RGB and a 16-bit PNG, a NIfTI slice, and
+  DICOMs made here with pydicom (MONOCHROME1 with a window, a VOI LUT),
+  whose display values come from PS3.3's pipeline written here; a corrupt
+  PNG, a missing file and a multi-frame DICOM get their own errors while
+  the others are scored; cards that disagree with the model exit 3 before
+  any image is read."""
 import csv
 import json
 import math
@@ -158,8 +167,179 @@ def bad_cases():
     C.check(r.returncode == 2, "an unknown mode is a usage error")
 
 
+# ---- classify image ----
+
+MODEL = os.path.join(SRC, "data", "models", "image_mean_tone.pt")
+
+
+def resize(img, oh, ow):
+    """Bilinear, align_corners=False: source centre (i + 0.5) * in/out - 0.5, clamped."""
+    ih, iw = img.shape
+    fy = np.clip((np.arange(oh) + 0.5) * ih / oh - 0.5, 0, ih - 1)
+    fx = np.clip((np.arange(ow) + 0.5) * iw / ow - 0.5, 0, iw - 1)
+    y0, x0 = np.floor(fy).astype(int), np.floor(fx).astype(int)
+    y1, x1 = np.minimum(y0 + 1, ih - 1), np.minimum(x0 + 1, iw - 1)
+    ty, tx = (fy - y0)[:, None], (fx - x0)[None, :]
+    top = img[y0][:, x0] * (1 - tx) + img[y0][:, x1] * tx
+    bot = img[y1][:, x0] * (1 - tx) + img[y1][:, x1] * tx
+    return top * (1 - ty) + bot * ty
+
+
+def expected(grey):
+    x = resize(grey.astype(np.float64), 64, 64)
+    x = (x - x.min()) / (x.max() - x.min())
+    m, t = x.mean(), x[:32].mean() - x[32:].mean()
+    logits = [6 * (m - 0.4), 6 * (0.45 - m), 10 * t]
+    return {k: 1 / (1 + math.exp(-v)) for k, v in zip(("bright", "dark", "top-heavy"), logits)}
+
+
+def dicom_display(path):
+    """PS3.3 pixel pipeline written here: modality rescale, VOI LUT or the
+    LINEAR window onto 0..255 (else the image's range), MONOCHROME1 inverted."""
+    import pydicom
+    ds = pydicom.dcmread(path)
+    v = ds.pixel_array.astype(np.float64) * float(ds.get("RescaleSlope", 1)) + float(ds.get("RescaleIntercept", 0))
+    if "VOILUTSequence" in ds:
+        it = ds.VOILUTSequence[0]
+        n, first, bits = [int(a) for a in it.LUTDescriptor]
+        data = it.LUTData
+        lut = (np.frombuffer(data, "<u2") if isinstance(data, bytes) else np.asarray(data)).astype(np.float64)
+        y = lut[np.clip(np.rint(v).astype(int) - first, 0, n - 1)] / (2 ** bits - 1) * 255
+    elif "WindowCenter" in ds:
+        c, w = float(np.ravel(ds.WindowCenter)[0]), float(np.ravel(ds.WindowWidth)[0])
+        y = np.where(v <= c - 0.5 - (w - 1) / 2, 0.0,
+                     np.where(v > c - 0.5 + (w - 1) / 2, 255.0, ((v - (c - 0.5)) / (w - 1) + 0.5) * 255))
+    else:
+        y = (v - v.min()) / (v.max() - v.min()) * 255
+    return 255 - y if ds.PhotometricInterpretation == "MONOCHROME1" else y
+
+
+def synthetic_dicoms():
+    import pydicom
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    out = []
+    rng = np.random.default_rng(4)
+    for name in ("mono1_window", "voi_lut", "multiframe"):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.1"
+        meta.MediaStorageSOPInstanceUID = generate_uid()
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        path = os.path.join(T, name + ".dcm")
+        ds = FileDataset(path, {}, file_meta=meta, preamble=b"\0" * 128)
+        ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID, "CR"
+        ds.Rows, ds.Columns, ds.SamplesPerPixel = 90, 70, 1
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+        frames = 2 if name == "multiframe" else 1
+        img = (rng.random((frames, 90, 70)) * 1500 + np.linspace(0, 2500, 90)[None, :, None]).astype(np.uint16)
+        ds.PhotometricInterpretation = "MONOCHROME1" if name == "mono1_window" else "MONOCHROME2"
+        if name == "mono1_window":
+            ds.WindowCenter, ds.WindowWidth = 1800, 2200
+            ds.RescaleSlope, ds.RescaleIntercept = 1, -100
+        if name == "voi_lut":
+            item = pydicom.Dataset()
+            item.add_new(0x00283002, "US", [4096, 0, 12])   # LUTDescriptor
+            item.add_new(0x00283006, "US", [int(4095 * (i / 4095) ** 0.5) for i in range(4096)])   # LUTData
+            ds.VOILUTSequence = [item]
+        if frames > 1:
+            ds.NumberOfFrames = frames
+        ds.PixelData = img[0].tobytes() if frames == 1 else img.tobytes()
+        ds.save_as(path, write_like_original=False)
+        out.append(path)
+    return out
+
+
+def image_cases():
+    r = medseg("classify", "image", os.path.join(T, "none.png"), "--model", MODEL, check=False)
+    if "LibTorch" in r.stderr:
+        print("note: this build has no LibTorch; classify image cases skipped")
+        return
+    from PIL import Image
+    chest = os.path.join(os.environ.get("SHARED_DATA", "../shared/data"), "chest_xray")
+    want = {}
+    imgs = []
+    if os.path.isdir(chest):
+        for f in sorted(os.listdir(chest)):
+            p = os.path.join(chest, f)
+            imgs.append(p)
+            want[p] = expected(np.asarray(Image.open(p), dtype=np.float64) if f.endswith(".png") else dicom_display(p))
+    else:
+        print("note: ../shared/data/chest_xray is absent; the real radiographs are skipped")
+    rng = np.random.default_rng(7)
+    rgb = (rng.random((50, 80, 3)) * 255).astype(np.uint8)
+    rgb[:20] //= 3
+    Image.fromarray(rgb).save(os.path.join(T, "rgb.png"))
+    want[os.path.join(T, "rgb.png")] = expected(rgb @ np.array([0.299, 0.587, 0.114]))
+    g16 = (rng.random((40, 30)) * 60000).astype(np.uint16)
+    g16[:10] = 65000
+    Image.fromarray(g16).save(os.path.join(T, "g16.png"))
+    want[os.path.join(T, "g16.png")] = expected(g16 / 257.0)
+    vol = rng.normal(0, 300, (60, 50, 7)).astype(np.float32)
+    vol[:, :20, 3] += 900
+    nib.save(nib.Nifti1Image(vol, np.diag([0.8, 0.8, 2.5, 1])), os.path.join(T, "vol.nii.gz"))
+    try:
+        mono1, lut, multi = synthetic_dicoms()
+        for p in (mono1, lut):
+            want[p] = expected(dicom_display(p))
+    except ImportError:
+        mono1 = lut = multi = None
+        print("note: pydicom is missing; the synthetic DICOM cases are skipped")
+    paths = imgs + [p for p in want if p not in imgs]
+    r = medseg("classify", "image", *paths, "--model", MODEL, "--json", check=False)
+    got = {e["image"]: e for e in json.loads(r.stdout)} if r.returncode == 0 else {}
+    C.check(r.returncode == 0, f"classify image: {r.stderr.strip()}")
+    worst = 0.0
+    for p, w in want.items():
+        e = got.get(p, {})
+        probs = {q["label"]: q["probability"] for q in e.get("predictions", [])}
+        for k, v in w.items():
+            err = abs(probs.get(k, -1) - v)
+            worst = max(worst, err)
+            C.check(err <= 1e-5, f"{os.path.basename(p)}: {k} {probs.get(k)} vs {v}")
+        ps = [q["probability"] for q in e.get("predictions", [])]
+        C.check(ps == sorted(ps, reverse=True), f"{os.path.basename(p)}: predictions sorted")
+    print(f"classify image: {len(want)} images, worst difference {worst:.2e}")
+    # A NIfTI slice (--slice), --top and the CSV.
+    out = os.path.join(T, "cls.csv")
+    r = medseg("classify", "image", os.path.join(T, "vol.nii.gz"), "--model", MODEL, "--slice", 3, "--top", 2,
+               "--csv", out, "--json")
+    e = json.loads(r.stdout)
+    w = expected(vol[:, :, 3].T)
+    C.check(len(e["predictions"]) == 2 and all(abs(q["probability"] - w[q["label"]]) <= 1e-5 for q in e["predictions"]),
+            f"NIfTI slice 3, top 2: {e['predictions']} vs {w}")
+    rows = list(csv.DictReader(open(out)))
+    C.check(len(rows) == 2 and rows[0]["label"] == e["predictions"][0]["label"], "CSV rows as the JSON")
+    # Bad images: reported one by one, the good one still scored, exit 3.
+    bad_png = os.path.join(T, "bad.png")
+    open(bad_png, "wb").write(open(os.path.join(T, "rgb.png"), "rb").read()[:100])
+    listed = [os.path.join(T, "rgb.png"), bad_png, os.path.join(T, "missing.png")] + ([multi] if multi else [])
+    r = medseg("classify", "image", *listed, "--model", MODEL, "--json", check=False)
+    res = json.loads(r.stdout) if r.stdout.strip() else []
+    errs = {x["image"]: x.get("error", "") for x in res}
+    C.check(r.returncode == 3 and "predictions" in res[0], f"bad images: exit 3, the good one scored ({r.returncode})")
+    C.check("corrupt PNG" in errs.get(bad_png, ""), f"corrupt PNG named: {errs.get(bad_png)}")
+    C.check("no such file" in errs.get(listed[2], ""), f"missing image named: {errs.get(listed[2])}")
+    if multi:
+        C.check("multi-frame" in errs.get(multi, ""), f"multi-frame DICOM named: {errs.get(multi)}")
+    # Card and model that disagree: refused before any image is read.
+    import shutil
+    for name, change in (("contract", {"contract": "patch-classifier", "input_size": [16, 16, 16]}),
+                         ("labels", {"labels": ["a", "b", "c", "d"]}), ("size", {"input_size": [32, 32]})):
+        d = os.path.join(T, "card_" + name)
+        os.makedirs(d)
+        shutil.copy(MODEL, os.path.join(d, "m.pt"))
+        card = json.load(open(MODEL[:-3] + ".json"))
+        card.update(change)
+        json.dump(card, open(os.path.join(d, "m.json"), "w"))
+        r = medseg("classify", "image", os.path.join(T, "missing.png"), "--model", os.path.join(d, "m.pt"), check=False)
+        C.check(r.returncode == 3 and "missing.png" not in r.stderr and
+                ("contract" in r.stderr if name == "contract" else "does not match" in r.stderr),
+                f"card with wrong {name}: exit {r.returncode}, {r.stderr.strip()}")
+
+
 brock_cases()
 report_case()
 model_case()
 bad_cases()
+image_cases()
 C.done()

@@ -13,6 +13,8 @@ extern "C" {
 
 typedef enum { MS_NORM_WINDOW = 0, MS_NORM_MEANSTD, MS_NORM_MINMAX } ms_norm_kind;
 
+#define MS_MAX_LABELS 64
+
 typedef struct ms_model_card {
     char contract[32];       /* "segment-2d", "segment-3d", "patch-classifier" */
     char name[128];
@@ -27,6 +29,8 @@ typedef struct ms_model_card {
     int sigmoid;             /* "output": {"activation": "sigmoid"|"softmax"|"none"} */
     int softmax;
     double threshold;        /* "output": {"threshold": T}, on probabilities */
+    int n_labels;            /* image-classifier: "labels", one per output */
+    char labels[MS_MAX_LABELS][64];
 } ms_model_card;
 
 typedef struct ms_model ms_model;
@@ -68,6 +72,14 @@ ms_status ms_model_lung_mask(void *ctx, const ms_volume *iso, uint8_t *labels);
  * normalised; the answer [1, 1] (sigmoid or probability) or [1, 2]
  * (softmax, class 1) is the probability of a nodule. */
 ms_status ms_model_patch_probability(void *ctx, const ms_volume *iso, const double c[3], double *p);
+
+/* image-classifier: an image of w x h pixels and `channels` planes (1 grey
+ * or 3 RGB, planar, in the units the card's normalization expects) is
+ * mapped to the card's channels (grey repeated; RGB to grey by Rec. 601
+ * luma when the card takes one), resized bilinearly to [H, W]
+ * (align_corners=False), normalised, and run; prob gets n_labels values
+ * after the card's activation (sigmoid, softmax or none). */
+ms_status ms_model_classify(ms_model *m, const float *img, int64_t w, int64_t h, int channels, double *prob);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""Writes the tiny deterministic image-classifier test model and its card.
+
+No weights: on the normalised [1, 1, 64, 64] input x it answers three
+logits, "bright" 6 (mean(x) - 0.4), "dark" 6 (0.45 - mean(x)) and
+"top-heavy" 10 (mean of the top half - mean of the bottom half), so a test
+can compute the expected probabilities with numpy alone. It refuses any
+other input size, as a real network with a fixed input would.
+
+Run with Debian's python3-torch:  /usr/bin/python3 data/make_classify_test_model.py
+"""
+import json
+import os
+import sys
+
+import torch
+
+
+class MeanTone(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] != 1 or x.shape[1] != 1 or x.shape[2] != 64 or x.shape[3] != 64:
+            raise ValueError("MeanTone takes [1, 1, 64, 64]")
+        m = x.mean()
+        t = x[:, :, :32, :].mean() - x[:, :, 32:, :].mean()
+        return torch.stack([6.0 * (m - 0.4), 6.0 * (0.45 - m), 10.0 * t]).view(1, 3)
+
+
+CARD = {
+    "contract": "image-classifier",
+    "name": "mean-tone test classifier",
+    "input_size": [64, 64],
+    "input_channels": 1,
+    "normalization": {"type": "minmax"},
+    "labels": ["bright", "dark", "top-heavy"],
+    "output": {"activation": "sigmoid"},
+}
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "models")
+    os.makedirs(out, exist_ok=True)
+    torch.jit.save(torch.jit.script(MeanTone()), os.path.join(out, "image_mean_tone.pt"))
+    with open(os.path.join(out, "image_mean_tone.json"), "w") as f:
+        json.dump(CARD, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,181 @@
+/* 2-D images for classifiers: PNG through libpng, single-frame DICOM
+ * through the DCMTK shim and the display pipeline, NIfTI slices. */
+#include "medseg/image2d.h"
+
+#include <math.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dcm_shim.h"
+#include "medseg/io.h"
+#include "medseg/seg.h"
+#include "medseg/volume.h"
+
+void ms_image2d_free(ms_image2d *im)
+{
+    free(im->px);
+    im->px = NULL;
+}
+
+static ms_status alloc_planes(ms_image2d *im, int64_t w, int64_t h, int channels, const char *path)
+{
+    int64_t dim[3] = {w, h, channels};
+    size_t n;
+    ms_status st = ms_volume_size(dim, MS_F32, &n, NULL, path);
+    if (st) return st;
+    im->w = w, im->h = h, im->channels = channels;
+    return ms_alloc_array((void **)&im->px, n, sizeof *im->px, 0, path);
+}
+
+/* ---- PNG ---- */
+
+static void png_error_fn(png_structp p, png_const_charp msg)
+{
+    ms_fail(MS_ERR_INPUT, "%s: corrupt PNG (%s)", (const char *)png_get_error_ptr(p), msg);
+    png_longjmp(p, 1);
+}
+
+static void png_warning_fn(png_structp p, png_const_charp msg) { (void)p, (void)msg; }
+
+static ms_status read_png_rows(png_structp p, png_infop info, const char *path, ms_image2d *im)
+{
+    png_set_expand(p);          /* palette to RGB, grey < 8 bits to 8, tRNS to alpha */
+    png_set_strip_alpha(p);
+    png_set_swap(p);            /* 16-bit samples in host order */
+    png_read_update_info(p, info);
+    int64_t w = png_get_image_width(p, info), h = png_get_image_height(p, info);
+    int ch = png_get_channels(p, info), depth = png_get_bit_depth(p, info);
+    if (ch != 1 && ch != 3) return ms_fail(MS_ERR_INPUT, "%s: PNG with %d channels after expansion", path, ch);
+    ms_status st = alloc_planes(im, w, h, ch, path);
+    size_t rowbytes = png_get_rowbytes(p, info);
+    unsigned char *row = st ? NULL : malloc(rowbytes);
+    if (!st && !row) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    for (int64_t y = 0; !st && y < h; y++) {
+        png_read_row(p, row, NULL);
+        for (int64_t x = 0; x < w; x++)
+            for (int c = 0; c < ch; c++) {
+                size_t k = (size_t)(x * ch + c);
+                double v = depth == 16 ? ((const uint16_t *)(const void *)row)[k] / 257.0 : row[k];
+                im->px[(size_t)c * (size_t)(w * h) + (size_t)(y * w + x)] = (float)v;
+            }
+    }
+    free(row);
+    return st;
+}
+
+static ms_status read_png(const char *path, ms_image2d *im)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return ms_fail(MS_ERR_INPUT, "%s: cannot open", path);
+    png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, (void *)path, png_error_fn, png_warning_fn);
+    png_infop info = p ? png_create_info_struct(p) : NULL;
+    ms_status st = MS_ERR_INPUT;
+    if (!p || !info) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    else if (setjmp(png_jmpbuf(p)) == 0) {
+        png_init_io(p, f);
+        png_set_user_limits(p, 65536, 65536);
+        png_read_info(p, info);
+        st = read_png_rows(p, info, path, im);
+    } else {
+        ms_image2d_free(im);   /* the error function has set the message */
+    }
+    png_destroy_read_struct(&p, &info, NULL);
+    fclose(f);
+    return st;
+}
+
+/* ---- DICOM ---- */
+
+/* PS3.3 C.11.2.1.2.1: the LINEAR window function, onto 0..255. */
+static double window(double x, double c, double w)
+{
+    if (x <= c - 0.5 - (w - 1) / 2) return 0;
+    if (x > c - 0.5 + (w - 1) / 2) return 255;
+    return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255;
+}
+
+static void display(const ms_dcm_header *h, const ms_dcm_voi *v, const int32_t *raw, size_t n, float *out)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double m = raw[i] * h->slope + h->intercept;
+        lo = fmin(lo, m), hi = fmax(hi, m);
+    }
+    int first = h->pixel_rep ? (int16_t)v->lut_first : v->lut_first;
+    double lut_max = (double)((1 << v->lut_bits) - 1);
+    for (size_t i = 0; i < n; i++) {
+        double m = raw[i] * h->slope + h->intercept, y;
+        if (v->has_lut) {
+            long k = lround(m) - first;
+            y = v->lut[k < 0 ? 0 : k >= v->lut_n ? v->lut_n - 1 : k] / lut_max * 255;
+        } else if (v->has_window) {
+            y = window(m, v->center, v->width);
+        } else {
+            y = hi > lo ? (m - lo) / (hi - lo) * 255 : 0;
+        }
+        out[i] = (float)(strcmp(h->photometric, "MONOCHROME1") == 0 ? 255 - y : y);
+    }
+}
+
+static ms_status read_dicom(const char *path, ms_image2d *im)
+{
+    ms_dcm_header h;
+    ms_dcm_voi v = {0};
+    ms_status st = ms_dcm_read_header(path, &h);
+    if (st) return st;
+    if (h.frames > 1) return ms_fail(MS_ERR_INPUT, "%s: multi-frame DICOM (%d frames); give one frame", path, h.frames);
+    if (h.samples != 1) return ms_fail(MS_ERR_INPUT, "%s: colour DICOM (%d samples per pixel) is not a grey image", path, h.samples);
+    int32_t *raw = NULL;
+    size_t n = (size_t)h.rows * (size_t)h.cols;
+    if (!(st = ms_alloc_array((void **)&raw, n, sizeof *raw, 0, path))) st = ms_dcm_read_pixels(path, &h, raw);
+    int ct = strcmp(h.modality, "CT") == 0;
+    if (!st && !ct) st = ms_dcm_read_voi(path, &v);
+    if (!st) st = alloc_planes(im, h.cols, h.rows, 1, path);
+    if (!st && ct)
+        for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * h.slope + h.intercept);
+    else if (!st)
+        display(&h, &v, raw, n, im->px);
+    free(raw);
+    free(v.lut);
+    return st;
+}
+
+/* ---- NIfTI ---- */
+
+static ms_status read_nifti_slice(const char *path, int slice, ms_image2d *im)
+{
+    ms_volume v;
+    ms_status st = ms_nifti_read(path, &v);
+    if (st) return st;
+    int64_t k = slice < 0 ? v.dim[2] / 2 : slice;
+    if (k >= v.dim[2]) st = ms_fail(MS_ERR_INPUT, "%s: slice %lld is outside 0..%lld", path, (long long)k, (long long)v.dim[2] - 1);
+    ms_slice s = {0};
+    if (!st) st = ms_slice_get(&v, MS_AXIS_AXIAL, k, &s);
+    if (!st) st = alloc_planes(im, s.w, s.h, 1, path);
+    if (!st) memcpy(im->px, s.px, (size_t)(s.w * s.h) * sizeof *im->px);
+    ms_slice_free(&s);
+    ms_volume_free(&v);
+    return st;
+}
+
+ms_status ms_image2d_read(const char *path, int slice, ms_image2d *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return ms_fail(MS_ERR_INPUT, "%s: no such file", path);
+    unsigned char head[8] = {0};
+    size_t got = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (got == 8 && png_sig_cmp(head, 0, 8) == 0) {
+        out->kind = "png";
+        return read_png(path, out);
+    }
+    if (ms_detect_format(path) == MS_FMT_NIFTI) {
+        out->kind = "nifti";
+        return read_nifti_slice(path, slice, out);
+    }
+    out->kind = "dicom";
+    return read_dicom(path, out);
+}
