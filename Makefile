@@ -54,6 +54,7 @@ bench: build
 	@./tests/bench/validate.sh $(BUILD)
 	@./tests/bench/detect.sh $(BUILD)/cli/medseg
 	@./tests/bench/propagate.sh $(BUILD)/cli/medseg
+	@./tests/bench/classify.sh $(BUILD)/cli/medseg
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(UBSAN_BUILD) $(FUZZ_BUILD)

@@ -2,7 +2,8 @@
 # Re-scoring nodules for the patient in front of you: a report from
 # detect-nodules (made with the defaults) scored again for a 71-year-old
 # woman with a family history, and a radiologist's CSV of measurements
-# scored without any CT.
+# scored without any CT. Then an image classifier over a CT slice (the
+# tiny test model in data/models stands in for a real one).
 #   sh examples/classify.sh OUTDIR
 set -eu
 out=${1:-classify-out}
@@ -24,3 +25,6 @@ echo "report: $(grep -c '"brock"' "$out/rescored.json") nodules, exam Lung-RADS 
 tr -d '\n\t ' < "$out/measured.json" | grep -o '"id":[0-9]*\|"brock":[0-9.e-]*\|"category":"[0-9A-X]*"' |
     paste -d' ' - - - | sed 's/"//g; s/^/measured /'
 
+# An image classifier: the two most probable labels for the middle slice.
+model="$(dirname "$0")/../data/models/image_mean_tone.pt"
+"$medseg" classify image "$out/ct.nii.gz" --model "$model" --top 2 -q
