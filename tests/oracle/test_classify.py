@@ -254,7 +254,11 @@ def image_cases():
     if "LibTorch" in r.stderr:
         print("note: this build has no LibTorch; classify image cases skipped")
         return
-    from PIL import Image
+    try:
+        from PIL import Image
+    except ImportError:
+        print("note: Pillow is missing (install python3-pil); classify image cases skipped")
+        return
     chest = os.path.join(os.environ.get("SHARED_DATA", "../shared/data"), "chest_xray")
     want = {}
     imgs = []
