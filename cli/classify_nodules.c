@@ -12,7 +12,6 @@
 #include "medseg/csv.h"
 #include "medseg/io.h"
 #include "medseg/model.h"
-#include "medseg/resample.h"
 
 /* ---- reading: report JSON ---- */
 
@@ -178,23 +177,13 @@ static int world_to_index(const ms_volume *v, const double w[3], double ijk[3])
     return 1;
 }
 
-static ms_status to_iso(const ms_volume *ct, ms_volume *iso)
-{
-    static const double one[3] = {1, 1, 1};
-    ms_grid g;
-    ms_status st = ms_grid_from_spacing(ct, one, &g);
-    if (st) return st;
-    ms_resample_opts ro = {MS_INTERP_LINEAR, 0, -1024, MS_F32, MS_DEVICE_CPU};
-    return ms_resample(ct, &g, &ro, iso, NULL);
-}
-
 ms_status classify_model(classify_set *s, const char *image, const char *model, ms_device dev)
 {
     ms_model *m = NULL;
     ms_volume ct = {0}, iso = {0};
     ms_status st = ms_model_load(model, "patch-classifier", dev, &m);
     if (!st) st = ms_read_volume(image, NULL, &ct, NULL);
-    if (!st) st = to_iso(&ct, &iso);
+    if (!st) st = ms_ct_to_iso(&ct, &iso);
     if (!st) st = ms_alloc_array((void **)&s->model_p, (size_t)(s->n ? s->n : 1), sizeof *s->model_p, 0, "model");
     for (int i = 0; !st && i < s->n; i++) {
         double c[3];

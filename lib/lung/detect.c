@@ -47,7 +47,7 @@ static ms_status check_ct(const ms_volume *ct)
     return MS_OK;
 }
 
-static ms_status to_iso(const ms_volume *ct, ms_volume *iso)
+ms_status ms_ct_to_iso(const ms_volume *ct, ms_volume *iso)
 {
     static const double one[3] = {1, 1, 1};
     ms_grid g;
@@ -291,7 +291,7 @@ ms_status ms_detect_nodules(const ms_volume *ct, const ms_detect_opts *o, ms_det
     int nb = 0, nm = 0;
     double t = ms_now();
     ms_status st = check_ct(ct);
-    if (!st) st = to_iso(ct, &iso);
+    if (!st) st = ms_ct_to_iso(ct, &iso);
     r->seconds[0] = ms_now() - t, t = ms_now();
     if (!st) st = ms_volume_like(&lab, &iso, MS_U8);
     if (!st) st = find_lungs(&iso, o, lab.data, r);

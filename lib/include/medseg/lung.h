@@ -129,6 +129,9 @@ extern const char *const ms_detect_stage_names[MS_DETECT_STAGES];
  * (values not in HU, a single slice, no lungs). */
 ms_status ms_detect_nodules(const ms_volume *ct, const ms_detect_opts *o, ms_detect_result *r);
 void ms_detect_result_free(ms_detect_result *r);
+/* The CT on a 1 mm grid (trilinear, -1024 HU outside), the grid that the
+ * pipeline and the patch models work on. */
+ms_status ms_ct_to_iso(const ms_volume *ct, ms_volume *iso);
 /* Fills brock, lung_rads and fleischner of n[0..count) for patient p. */
 void ms_nodules_score_risk(ms_nodule *n, int count, const ms_patient *p);
 
