@@ -383,28 +383,56 @@ static ms_status check_pixel_format(const char *path, const ms_dcm_header *h)
 
 /* Integer rescale values keep an integer dtype (int16 when the values fit),
  * otherwise float32. */
+/* The stored values' range per slice, then through its slope (either
+ * sign) and intercept: two integer comparisons per voxel, not four
+ * floating-point operations. */
+static void rescaled_range(const slice *sl, int n, const int32_t *raw, size_t per, double *lo, double *hi)
+{
+    *lo = INFINITY, *hi = -INFINITY;
+    for (int s = 0; s < n; s++) {
+        const int32_t *r = raw + (size_t)s * per;
+        int32_t a = r[0], b = r[0];
+        for (size_t i = 1; i < per; i++) {
+            a = r[i] < a ? r[i] : a;
+            b = r[i] > b ? r[i] : b;
+        }
+        double m = sl[s].h->slope, c = sl[s].h->intercept, x = a * m + c, y = b * m + c;
+        *lo = fmin(*lo, fmin(x, y)), *hi = fmax(*hi, fmax(x, y));
+    }
+}
+
+/* One typed loop per output type (the hot path of reading a series). */
+#define STORE(T, CONV)                                                   \
+    for (int s = 0; s < n; s++) {                                        \
+        const int32_t *r = raw + (size_t)s * per;                        \
+        T *d = (T *)v->data + (size_t)s * per;                           \
+        double m = sl[s].h->slope, c = sl[s].h->intercept;               \
+        for (size_t i = 0; i < per; i++) d[i] = (T)CONV(r[i] * m + c);   \
+    }
+
+static void store_rescaled(const slice *sl, int n, const int32_t *raw, size_t per, ms_volume *v)
+{
+    switch (v->dtype) {
+    case MS_I16: STORE(int16_t, ) break;
+    case MS_I32: STORE(int32_t, ) break;
+    case MS_F32: STORE(float, ) break;
+    default: STORE(double, ) break;
+    }
+}
+#undef STORE
+
 static ms_status rescale(const char *path, slice *sl, int n, const int32_t *raw, size_t per, ms_volume *stack)
 {
     int integer = 1;
     for (int s = 0; s < n; s++)
         integer &= sl[s].h->slope == floor(sl[s].h->slope) && sl[s].h->intercept == floor(sl[s].h->intercept);
-    double lo = INFINITY, hi = -INFINITY;
-    for (int s = 0; s < n; s++) {
-        double m = sl[s].h->slope, b = sl[s].h->intercept;
-        for (size_t i = 0; i < per; i++) {
-            double x = raw[s * per + i] * m + b;
-            lo = fmin(lo, x), hi = fmax(hi, x);
-        }
-    }
+    double lo, hi;
+    rescaled_range(sl, n, raw, per, &lo, &hi);
     ms_dtype t = !integer ? MS_F32 : (lo >= -32768 && hi <= 32767) ? MS_I16 : (lo >= INT32_MIN && hi <= INT32_MAX) ? MS_I32 : MS_F64;
     int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n};
     ms_status st = ms_volume_alloc(stack, dim, t, path);
-    if (st) return st;
-    for (int s = 0; s < n; s++) {
-        double m = sl[s].h->slope, b = sl[s].h->intercept;
-        for (size_t i = 0; i < per; i++) ms_volume_set(stack, s * per + i, raw[s * per + i] * m + b);
-    }
-    return MS_OK;
+    if (!st) store_rescaled(sl, n, raw, per, stack);
+    return st;
 }
 
 /* Linear interpolation along the stacking line onto an even grid. */
