@@ -10,6 +10,7 @@
 #include <dcmtk/oflog/oflog.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -17,6 +18,15 @@
 namespace {
 
 std::once_flag codecs_once;
+
+// The codec list's entries are the registrations' to free; without this
+// they are left behind when the list itself is destroyed at exit.
+void cleanup_codecs()
+{
+    DJDecoderRegistration::cleanup();
+    DJLSDecoderRegistration::cleanup();
+    DcmRLEDecoderRegistration::cleanup();
+}
 
 void init_dcmtk()
 {
@@ -26,6 +36,7 @@ void init_dcmtk()
         DJDecoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();
+        std::atexit(cleanup_codecs);
     });
 }
 

@@ -39,7 +39,8 @@ static void png_error_fn(png_structp p, png_const_charp msg)
 
 static void png_warning_fn(png_structp p, png_const_charp msg) { (void)p, (void)msg; }
 
-static ms_status read_png_rows(png_structp p, png_infop info, const char *path, ms_image2d *im)
+/* *row is the caller's: a corrupt row longjmps out of here, past any free. */
+static ms_status read_png_rows(png_structp p, png_infop info, const char *path, ms_image2d *im, unsigned char **row)
 {
     png_set_expand(p);          /* palette to RGB, grey < 8 bits to 8, tRNS to alpha */
     png_set_strip_alpha(p);
@@ -50,19 +51,29 @@ static ms_status read_png_rows(png_structp p, png_infop info, const char *path, 
     if (ch != 1 && ch != 3) return ms_fail(MS_ERR_INPUT, "%s: PNG with %d channels after expansion", path, ch);
     ms_status st = alloc_planes(im, w, h, ch, path);
     size_t rowbytes = png_get_rowbytes(p, info);
-    unsigned char *row = st ? NULL : malloc(rowbytes);
-    if (!st && !row) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    if (!st && !(*row = malloc(rowbytes))) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     for (int64_t y = 0; !st && y < h; y++) {
-        png_read_row(p, row, NULL);
+        png_read_row(p, *row, NULL);
         for (int64_t x = 0; x < w; x++)
             for (int c = 0; c < ch; c++) {
                 size_t k = (size_t)(x * ch + c);
-                double v = depth == 16 ? ((const uint16_t *)(const void *)row)[k] / 257.0 : row[k];
+                double v = depth == 16 ? ((const uint16_t *)(const void *)*row)[k] / 257.0 : (*row)[k];
                 im->px[(size_t)c * (size_t)(w * h) + (size_t)(y * w + x)] = (float)v;
             }
     }
-    free(row);
     return st;
+}
+
+/* libpng reports errors by longjmp: the setjmp lives alone here, so no
+ * local of the caller is left indeterminate by the jump. */
+static ms_status png_guarded(png_structp p, png_infop info, FILE *f, const char *path, ms_image2d *im,
+                             unsigned char **row)
+{
+    if (setjmp(png_jmpbuf(p))) return MS_ERR_INPUT;   /* png_error_fn set the message */
+    png_init_io(p, f);
+    png_set_user_limits(p, 65536, 65536);
+    png_read_info(p, info);
+    return read_png_rows(p, info, path, im, row);
 }
 
 static ms_status read_png(const char *path, ms_image2d *im)
@@ -71,17 +82,11 @@ static ms_status read_png(const char *path, ms_image2d *im)
     if (!f) return ms_fail(MS_ERR_INPUT, "%s: cannot open", path);
     png_structp p = png_create_read_struct(PNG_LIBPNG_VER_STRING, (void *)path, png_error_fn, png_warning_fn);
     png_infop info = p ? png_create_info_struct(p) : NULL;
-    ms_status st = MS_ERR_INPUT;
-    if (!p || !info) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    else if (setjmp(png_jmpbuf(p)) == 0) {
-        png_init_io(p, f);
-        png_set_user_limits(p, 65536, 65536);
-        png_read_info(p, info);
-        st = read_png_rows(p, info, path, im);
-    } else {
-        ms_image2d_free(im);   /* the error function has set the message */
-    }
+    unsigned char *row = NULL;
+    ms_status st = p && info ? png_guarded(p, info, f, path, im, &row) : ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    if (st) ms_image2d_free(im);
     png_destroy_read_struct(&p, &info, NULL);
+    free(row);
     fclose(f);
     return st;
 }
