@@ -27,4 +27,10 @@ tr -d '\n\t ' < "$out/measured.json" | grep -o '"id":[0-9]*\|"brock":[0-9.e-]*\|
 
 # An image classifier: the two most probable labels for the middle slice.
 model="$(dirname "$0")/../data/models/image_mean_tone.pt"
-"$medseg" classify image "$out/ct.nii.gz" --model "$model" --top 2 -q
+if ! res=$("$medseg" classify image "$out/ct.nii.gz" --model "$model" --top 2 -q 2>&1); then
+    case "$res" in
+    *"without LibTorch"*) res="image: skipped, this medseg was built without LibTorch" ;;
+    *) echo "$res" >&2; exit 1 ;;
+    esac
+fi
+echo "$res"

@@ -270,9 +270,11 @@ static ms_status binary_box(mc_ctx *c, uint8_t **out)
     for (int64_t k = r->lo[2]; k <= r->hi[2]; k++)
         for (int64_t j = r->lo[1]; j <= r->hi[1]; j++) {
             const uint8_t *src = r->cls + (size_t)((k * r->dim[1] + j) * r->dim[0]);
-            uint8_t *dst = *out + (size_t)(((k - c->origin[2]) * c->n[1] + (j - c->origin[1])) * c->n[0] - c->origin[0]);
+            /* The row's start in the box; x is shifted by the origin per
+             * element (a pointer before the row would be undefined). */
+            uint8_t *dst = *out + (size_t)(((k - c->origin[2]) * c->n[1] + (j - c->origin[1])) * c->n[0]);
             for (int64_t i = r->lo[0]; i <= r->hi[0]; i++)
-                dst[i] = r->cls_id ? src[i] == r->cls_id : src[i] != 0;
+                dst[i - c->origin[0]] = r->cls_id ? src[i] == r->cls_id : src[i] != 0;
         }
     return MS_OK;
 }
