@@ -106,6 +106,44 @@ static ms_status write_outputs(const image_job *jobs, int n, const ms_model_card
     return st;
 }
 
+/* The images that were read, scored together (in batches when the model
+ * takes them); each image's share of the model time is added to its ms. */
+static void score_all(ms_model *m, image_job *jobs, int n)
+{
+    const float **img = calloc((size_t)n, sizeof *img);
+    int64_t *w = calloc((size_t)n, sizeof *w), *h = calloc((size_t)n, sizeof *h);
+    int *ch = calloc((size_t)n, sizeof *ch), *at = calloc((size_t)n, sizeof *at), k = 0;
+    double *prob = calloc((size_t)n * MS_MAX_LABELS, sizeof *prob);
+    ms_status st = img && w && h && ch && at && prob ? MS_OK : ms_fail(MS_ERR_NOMEM, "classify: out of memory");
+    for (int i = 0; !st && i < n; i++)
+        if (!jobs[i].st) {
+            img[k] = jobs[i].im.px, w[k] = jobs[i].im.w, h[k] = jobs[i].im.h, ch[k] = jobs[i].im.channels;
+            at[k++] = i;
+        }
+    double t0 = ms_now();
+    int L = ms_model_card_of(m)->n_labels;
+    if (!st && k) st = ms_model_classify_many(m, k, img, w, h, ch, prob);
+    double share = k ? (ms_now() - t0) * 1000 / k : 0;
+    for (int q = 0; q < k; q++) {
+        image_job *j = &jobs[at[q]];
+        j->ms += share;
+        if (st) {
+            j->st = st;
+            snprintf(j->err, sizeof j->err, "%s", ms_last_error());
+        } else {
+            memcpy(j->prob, prob + (size_t)q * (size_t)L, (size_t)L * sizeof *j->prob);
+        }
+    }
+    for (int i = 0; st && !k && i < n; i++)
+        if (!jobs[i].st) jobs[i].st = st, snprintf(jobs[i].err, sizeof jobs[i].err, "%s", ms_last_error());
+    free(img);
+    free(w);
+    free(h);
+    free(ch);
+    free(at);
+    free(prob);
+}
+
 int classify_images(char **paths, int n, const classify_image_opts *o, ms_device dev)
 {
     ms_model *m = NULL;
@@ -120,13 +158,10 @@ int classify_images(char **paths, int n, const classify_image_opts *o, ms_device
     read_ctx rc = {jobs, o->slice};
     ms_parallel_for((size_t)n, 1, read_some, &rc);
     const ms_model_card *c = ms_model_card_of(m);
+    score_all(m, jobs, n);
     int failed = 0;
     for (int i = 0; i < n; i++) {
         image_job *j = &jobs[i];
-        double t0 = ms_now();
-        if (!j->st) j->st = ms_model_classify(m, j->im.px, j->im.w, j->im.h, j->im.channels, j->prob);
-        if (j->st && !j->err[0]) snprintf(j->err, sizeof j->err, "%s", ms_last_error());
-        j->ms += (ms_now() - t0) * 1000;
         if (j->st) {
             failed++;
             fprintf(stderr, "medseg: error: %s\n", j->err);

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """Writes the tiny deterministic image-classifier test model and its card.
 
-No weights: on the normalised [1, 1, 64, 64] input x it answers three
-logits, "bright" 6 (mean(x) - 0.4), "dark" 6 (0.45 - mean(x)) and
-"top-heavy" 10 (mean of the top half - mean of the bottom half), so a test
-can compute the expected probabilities with numpy alone. It refuses any
-other input size, as a real network with a fixed input would.
+No weights: on each normalised [1, 64, 64] image x of a batch [N, 1, 64,
+64] it answers three logits, "bright" 6 (mean(x) - 0.4), "dark" 6 (0.45 -
+mean(x)) and "top-heavy" 10 (mean of the top half - mean of the bottom
+half), so a test can compute the expected probabilities with numpy alone.
+It takes any batch size N (medseg batches such models) and refuses any
+other image size, as a real network with a fixed input would.
 
 Run with Debian's python3-torch:  /usr/bin/python3 data/make_classify_test_model.py
 """
@@ -18,11 +19,11 @@ import torch
 
 class MeanTone(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[0] != 1 or x.shape[1] != 1 or x.shape[2] != 64 or x.shape[3] != 64:
-            raise ValueError("MeanTone takes [1, 1, 64, 64]")
-        m = x.mean()
-        t = x[:, :, :32, :].mean() - x[:, :, 32:, :].mean()
-        return torch.stack([6.0 * (m - 0.4), 6.0 * (0.45 - m), 10.0 * t]).view(1, 3)
+        if x.shape[1] != 1 or x.shape[2] != 64 or x.shape[3] != 64:
+            raise ValueError("MeanTone takes [N, 1, 64, 64]")
+        m = x.mean(dim=(1, 2, 3))
+        t = x[:, :, :32, :].mean(dim=(1, 2, 3)) - x[:, :, 32:, :].mean(dim=(1, 2, 3))
+        return torch.stack([6.0 * (m - 0.4), 6.0 * (0.45 - m), 10.0 * t], dim=1)
 
 
 CARD = {

@@ -5,16 +5,20 @@
 
 #include "model_internal.h"
 
-static ms_status forward(ms_model *m, const float *in, float *out, int64_t shape[8], int *nd)
+/* Images per forward when the model takes a batch. */
+#define BATCH 16
+
+/* n images of the card's size in, n x n_labels values out. */
+static ms_status forward(ms_model *m, const float *in, int n, float *out, int64_t shape[8], int *nd)
 {
     const ms_model_card *c = &m->card;
-    int64_t s[4] = {1, c->channels, c->input_h, c->input_w};
-    ms_status rc = ms_torch_forward(m->torch, in, s, 4, out, MS_MAX_LABELS, shape, nd);
+    int64_t s[4] = {n, c->channels, c->input_h, c->input_w};
+    ms_status rc = ms_torch_forward(m->torch, in, s, 4, out, (size_t)n * MS_MAX_LABELS, shape, nd);
     if (rc) return ms_fail(rc, "%s: %s", m->path, ms_last_error());
-    if (*nd != 2 || shape[0] != 1 || shape[1] != c->n_labels)
-        return ms_fail(MS_ERR_INPUT, "%s: model does not match its card: it answers [%lld, %lld%s] for [1,%d,%d,%d], the "
+    if (*nd != 2 || shape[0] != n || shape[1] != c->n_labels)
+        return ms_fail(MS_ERR_INPUT, "%s: model does not match its card: it answers [%lld, %lld%s] for [%d,%d,%d,%d], the "
                        "card names %d labels", m->path, (long long)shape[0], *nd > 1 ? (long long)shape[1] : 0LL,
-                       *nd > 2 ? ", ..." : "", c->channels, c->input_h, c->input_w, c->n_labels);
+                       *nd > 2 ? ", ..." : "", n, c->channels, c->input_h, c->input_w, c->n_labels);
     return MS_OK;
 }
 
@@ -22,13 +26,15 @@ ms_status classifier_dry_run(ms_model *m)
 {
     const ms_model_card *c = &m->card;
     size_t n = (size_t)c->channels * (size_t)c->input_h * (size_t)c->input_w;
-    float *in = calloc(n, sizeof *in), out[MS_MAX_LABELS];
+    float *in = calloc(2 * n, sizeof *in), out[2 * MS_MAX_LABELS];
     int64_t shape[8] = {0};
     int nd = 0;
-    ms_status rc = in ? forward(m, in, out, shape, &nd) : ms_fail(MS_ERR_NOMEM, "model check: out of memory");
+    ms_status rc = in ? forward(m, in, 1, out, shape, &nd) : ms_fail(MS_ERR_NOMEM, "model check: out of memory");
     if (rc == MS_ERR_INPUT && !strstr(ms_last_error(), "does not match"))
         rc = ms_fail(rc, "model does not match its card (input [1,%d,%d,%d]): %s", c->channels, c->input_h, c->input_w,
                      ms_last_error());
+    /* A model that answers two images at once is run in batches. */
+    m->batch = !rc && forward(m, in, 2, out, shape, &nd) == MS_OK;
     free(in);
     return rc;
 }
@@ -55,23 +61,45 @@ static void activate(const ms_model_card *c, const float *out, double *prob)
         prob[k] = c->softmax ? exp((double)out[k] - mx) / sum : c->sigmoid ? 1 / (1 + exp(-(double)out[k])) : out[k];
 }
 
-ms_status ms_model_classify(ms_model *m, const float *img, int64_t w, int64_t h, int channels, double *prob)
+/* The card's input for one image: planes mapped, resized, normalised. */
+static ms_status prepare(const ms_model_card *c, const float *img, int64_t w, int64_t h, int channels, float *in)
 {
-    const ms_model_card *c = &m->card;
     size_t per = (size_t)c->input_h * (size_t)c->input_w, npx = (size_t)(w * h);
-    float *in = NULL, *tmp = NULL, out[MS_MAX_LABELS];
-    ms_status rc = ms_alloc_array((void **)&in, per * (size_t)c->channels, sizeof *in, 0, "classifier input");
-    if (!rc) rc = ms_alloc_array((void **)&tmp, npx, sizeof *tmp, 0, "classifier input");
+    float *tmp = NULL;
+    ms_status rc = ms_alloc_array((void **)&tmp, npx, sizeof *tmp, 0, "classifier input");
     for (int k = 0; !rc && k < c->channels; k++) {
         plane(img, (int64_t)npx, channels, c->channels, k, tmp);
         model_resize(tmp, w, h, in + (size_t)k * per, c->input_w, c->input_h);
     }
     if (!rc) model_normalise(c, in, (int64_t)(per * (size_t)c->channels));
-    int64_t shape[8];
-    int nd;
-    if (!rc) rc = forward(m, in, out, shape, &nd);
-    if (!rc) activate(c, out, prob);
-    free(in);
     free(tmp);
     return rc;
+}
+
+ms_status ms_model_classify_many(ms_model *m, int n, const float *const *img, const int64_t *w, const int64_t *h,
+                                 const int *channels, double *prob)
+{
+    const ms_model_card *c = &m->card;
+    size_t one = (size_t)c->channels * (size_t)c->input_h * (size_t)c->input_w;
+    int step = m->batch ? BATCH : 1;
+    float *in = NULL, *out = NULL;
+    ms_status rc = ms_alloc_array((void **)&in, (size_t)step * one, sizeof *in, 0, "classifier input");
+    if (!rc) rc = ms_alloc_array((void **)&out, (size_t)step * MS_MAX_LABELS, sizeof *out, 0, "classifier output");
+    for (int i0 = 0; !rc && i0 < n; i0 += step) {
+        int b = n - i0 < step ? n - i0 : step;
+        for (int i = 0; !rc && i < b; i++) rc = prepare(c, img[i0 + i], w[i0 + i], h[i0 + i], channels[i0 + i], in + (size_t)i * one);
+        int64_t shape[8];
+        int nd;
+        if (!rc) rc = forward(m, in, b, out, shape, &nd);
+        for (int i = 0; !rc && i < b; i++)
+            activate(c, out + (size_t)i * (size_t)c->n_labels, prob + (size_t)(i0 + i) * (size_t)c->n_labels);
+    }
+    free(in);
+    free(out);
+    return rc;
+}
+
+ms_status ms_model_classify(ms_model *m, const float *img, int64_t w, int64_t h, int channels, double *prob)
+{
+    return ms_model_classify_many(m, 1, &img, &w, &h, &channels, prob);
 }

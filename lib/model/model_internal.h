@@ -10,6 +10,7 @@ struct ms_model {
     ms_model_card card;
     ms_torch *torch;
     char path[1024];
+    int batch;            /* image-classifier: answers [N, L] for N images */
 };
 
 /* Applies the card's intensity normalisation to n values in place. */

@@ -303,6 +303,12 @@ def image_cases():
         ps = [q["probability"] for q in e.get("predictions", [])]
         C.check(ps == sorted(ps, reverse=True), f"{os.path.basename(p)}: predictions sorted")
     print(f"classify image: {len(want)} images, worst difference {worst:.2e}")
+    # The test model takes batches: one image alone answers as in the batch.
+    one = paths[-1]
+    r = medseg("classify", "image", one, "--model", MODEL, "--json")
+    alone = {q["label"]: q["probability"] for q in json.loads(r.stdout)["predictions"]}
+    batched = {q["label"]: q["probability"] for q in got.get(one, {}).get("predictions", [])}
+    C.check(alone == batched, f"batched and single answers agree: {alone} vs {batched}")
     # A NIfTI slice (--slice), --top and the CSV.
     out = os.path.join(T, "cls.csv")
     r = medseg("classify", "image", os.path.join(T, "vol.nii.gz"), "--model", MODEL, "--slice", 3, "--top", 2,

@@ -80,6 +80,11 @@ ms_status ms_model_patch_probability(void *ctx, const ms_volume *iso, const doub
  * (align_corners=False), normalised, and run; prob gets n_labels values
  * after the card's activation (sigmoid, softmax or none). */
 ms_status ms_model_classify(ms_model *m, const float *img, int64_t w, int64_t h, int channels, double *prob);
+/* The same for n images, prob holding n x n_labels values. A model that
+ * answered a batch of two when loaded is run on up to 16 images at once;
+ * others image by image. */
+ms_status ms_model_classify_many(ms_model *m, int n, const float *const *img, const int64_t *w, const int64_t *h,
+                                 const int *channels, double *prob);
 
 #ifdef __cplusplus
 }
