@@ -18,7 +18,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Phantoms: a chest CT (int16), a heart label map (uint8), the same as
 # NIfTI-2, and a 3-slice DICOM series.
-"$medseg" phantom chest -q -o "$tmp/chest.nii" --size 12,10,4 --spacing 2,2,3 --nodules 1 --dicom "$tmp/dcm"
+"$medseg" phantom chest -q -o "$tmp/chest.nii" --size 12,10,4 --spacing 2,2,3 --nodules 0 --dicom "$tmp/dcm"
 "$medseg" phantom heart -q -o "$tmp/heart.nii" --size 12,12,8
 "$medseg" convert -q "$tmp/chest.nii" "$tmp/chest2.nii" --nifti-version 2
 for f in chest heart chest2; do
