@@ -12,23 +12,9 @@
 #include "medseg/csv.h"
 #include "medseg/io.h"
 #include "medseg/model.h"
+#include "medseg/textfile.h"
 
 /* ---- reading: report JSON ---- */
-
-static char *slurp(const char *path, size_t max)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = malloc(max + 1);
-    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
-    fclose(f);
-    if (!buf || n > max) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
 
 static ms_status number(const char *path, int id, const cJSON *o, const char *key, double lo, double hi, double *v)
 {
@@ -65,7 +51,8 @@ static ms_status nodule_from_json(const char *path, const cJSON *o, ms_nodule *n
 
 static ms_status read_report(const char *path, classify_set *s)
 {
-    char *txt = slurp(path, (size_t)64 << 20);
+    ms_text_why why;
+    char *txt = ms_read_text(path, (size_t)64 << 20, &why);
     if (!txt) return ms_fail(MS_ERR_INPUT, "%s: cannot read it (missing, or over 64 MB)", path);
     s->doc = cJSON_Parse(txt);
     free(txt);
@@ -157,26 +144,6 @@ void classify_free(classify_set *s)
 
 /* ---- the model beside Brock ---- */
 
-/* LPS mm -> continuous voxel index of v (axis-aligned or not). */
-static int world_to_index(const ms_volume *v, const double w[3], double ijk[3])
-{
-    const double(*a)[4] = v->affine;
-    double m[3][3], d[3] = {w[0] - a[0][3], w[1] - a[1][3], w[2] - a[2][3]};
-    for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 3; c++) m[r][c] = a[r][c];
-    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                 m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    if (!(fabs(det) > 0)) return 0;
-    for (int c = 0; c < 3; c++) {
-        double t[3][3];
-        memcpy(t, m, sizeof t);
-        for (int r = 0; r < 3; r++) t[r][c] = d[r];
-        ijk[c] = (t[0][0] * (t[1][1] * t[2][2] - t[1][2] * t[2][1]) - t[0][1] * (t[1][0] * t[2][2] - t[1][2] * t[2][0]) +
-                  t[0][2] * (t[1][0] * t[2][1] - t[1][1] * t[2][0])) / det;
-    }
-    return 1;
-}
-
 ms_status classify_model(classify_set *s, const char *image, const char *model, ms_device dev)
 {
     ms_model *m = NULL;
@@ -187,7 +154,7 @@ ms_status classify_model(classify_set *s, const char *image, const char *model, 
     if (!st) st = ms_alloc_array((void **)&s->model_p, (size_t)(s->n ? s->n : 1), sizeof *s->model_p, 0, "model");
     for (int i = 0; !st && i < s->n; i++) {
         double c[3];
-        if (!world_to_index(&iso, s->nod[i].center_lps, c) || !isfinite(c[0] + c[1] + c[2]))
+        if (!ms_world_to_voxel(&iso, s->nod[i].center_lps, c) || !isfinite(c[0] + c[1] + c[2]))
             st = ms_fail(MS_ERR_INPUT, "nodule %d has no centre_lps to cut a cube around (a CSV gives none)",
                          s->nod[i].id);
         else st = ms_model_patch_probability(m, &iso, c, &s->model_p[i]);

@@ -41,8 +41,3 @@ ms_status ms_memory_check(double bytes, const char *what)
                    "--max-voxels overrides the limit",
                    what, bytes / 1e9, limit / 1e9, MS_MEMORY_FRACTION * 100);
 }
-
-ms_status ms_memory_check_voxels(uint64_t nvox, double bytes_per_voxel, const char *what)
-{
-    return ms_memory_check((double)nvox * bytes_per_voxel, what);
-}

@@ -256,6 +256,20 @@ int ms_volume_find_fraction(const ms_volume *v, double *bad)
     return 0;
 }
 
+int ms_world_to_voxel(const ms_volume *v, const double xyz[3], double ijk[3])
+{
+    const double (*m)[4] = v->affine;
+    double a = m[0][0], b = m[0][1], c = m[0][2], d = m[1][0], e = m[1][1], f = m[1][2], g = m[2][0], h = m[2][1],
+           i = m[2][2];
+    double det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+    if (fabs(det) < 1e-12) return 0;
+    double r[3] = {xyz[0] - m[0][3], xyz[1] - m[1][3], xyz[2] - m[2][3]};
+    ijk[0] = ((e * i - f * h) * r[0] - (b * i - c * h) * r[1] + (b * f - c * e) * r[2]) / det;
+    ijk[1] = (-(d * i - f * g) * r[0] + (a * i - c * g) * r[1] - (a * f - c * d) * r[2]) / det;
+    ijk[2] = ((d * h - e * g) * r[0] - (a * h - b * g) * r[1] + (a * e - b * d) * r[2]) / det;
+    return 1;
+}
+
 void ms_voxel_to_world(const ms_volume *v, const double ijk[3], double xyz[3])
 {
     for (int r = 0; r < 3; r++)

@@ -108,6 +108,9 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     h->samples = get_int(ds, DCM_SamplesPerPixel, 1);
     h->frames = get_int(ds, DCM_NumberOfFrames, 1);
     h->instance = get_int(ds, DCM_InstanceNumber, 0);
+    h->has_window = get_doubles(ds, DCM_WindowCenter, &h->window_center, 1) &&
+                    get_doubles(ds, DCM_WindowWidth, &h->window_width, 1) && h->window_width >= 1;
+    h->has_voi_lut = ds->tagExists(DCM_VOILUTSequence);
     if (!get_doubles(ds, DCM_RescaleSlope, &h->slope, 1) || h->slope == 0) h->slope = 1;
     if (!get_doubles(ds, DCM_RescaleIntercept, &h->intercept, 1)) h->intercept = 0;
 }

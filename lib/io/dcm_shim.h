@@ -29,6 +29,8 @@ typedef struct ms_dcm_header {
     int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
     double slope, intercept;
     int instance;
+    int has_window, has_voi_lut; /* the first VOI window (center, width); a VOI LUT present */
+    double window_center, window_width;
     int unreadable;              /* failed: DICM magic, but the header does not parse */
     int uid_too_long;            /* a UID longer than MS_UID_MAX */
 } ms_dcm_header;
@@ -41,7 +43,8 @@ ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
 ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out);
 
 /* The VOI of a radiograph: the first window (center, width) and/or the
- * first VOI LUT (descriptor: entries, first stored value mapped, bits). */
+ * first VOI LUT (descriptor: entries, first stored value mapped, bits).
+ * The header already holds the window; read this when has_voi_lut. */
 typedef struct ms_dcm_voi {
     int has_window, has_lut;
     double center, width;

@@ -495,8 +495,7 @@ void ms_dicom_set_skip_unreadable(int skip) { skip_unreadable = skip; }
 
 /* A file that carries DICOM's magic but does not parse is a damaged member
  * of some series: refused, naming it, unless the caller asked to skip. */
-static ms_status check_unreadable(const char *path, const path_list *files, ms_dcm_header *hdr, const int *ok,
-                                  ms_dicom_info *info)
+static ms_status check_unreadable(const path_list *files, ms_dcm_header *hdr, const int *ok, ms_dicom_info *info)
 {
     for (size_t i = 0; i < files->n; i++) {
         if (ok[i] || !hdr[i].unreadable) continue;
@@ -507,7 +506,6 @@ static ms_status check_unreadable(const char *path, const path_list *files, ms_d
             snprintf(info->first_unreadable, sizeof info->first_unreadable, "%s", files->paths[i]);
         ms_warn("%s; skipped (--skip-bad-files)", ms_last_error());
     }
-    (void)path;
     return MS_OK;
 }
 
@@ -600,7 +598,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     header_job hj = {&files, hdr, ok};
     ms_parallel_for(files.n, 8, read_headers, &hj);
     info->n_files = (int)files.n;
-    if ((st = check_unreadable(path, &files, hdr, ok, info))) goto done;
+    if ((st = check_unreadable(&files, hdr, ok, info))) goto done;
     for (size_t i = 0; i < files.n; i++) info->n_non_dicom += !ok[i] && !hdr[i].unreadable;
     if (info->n_non_dicom + info->n_unreadable == (int)files.n) {
         if (files.n == 1) ms_dcm_read_header(files.paths[0], &hdr[0]);   /* restore its message */

@@ -136,7 +136,9 @@ static ms_status read_dicom(const char *path, ms_image2d *im)
     size_t n = (size_t)h.rows * (size_t)h.cols;
     if (!(st = ms_alloc_array((void **)&raw, n, sizeof *raw, 0, path))) st = ms_dcm_read_pixels(path, &h, raw);
     int ct = strcmp(h.modality, "CT") == 0;
-    if (!st && !ct) st = ms_dcm_read_voi(path, &v);
+    /* The window is in the header; only a VOI LUT needs the file again. */
+    v.has_window = h.has_window, v.center = h.window_center, v.width = h.window_width;
+    if (!st && !ct && h.has_voi_lut) st = ms_dcm_read_voi(path, &v);
     if (!st) st = alloc_planes(im, h.cols, h.rows, 1, path);
     if (!st && ct)
         for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * h.slope + h.intercept);

@@ -213,18 +213,43 @@ static int64_t raw_dim(const unsigned char *h, int version, int swapped, int i)
     return swapped ? (int64_t)__builtin_bswap64((uint64_t)d) : d;
 }
 
+static double raw_real(const unsigned char *h, int version, int swapped, int off)
+{
+    if (version == 1) {
+        uint32_t u;
+        memcpy(&u, h + off, 4);
+        if (swapped) u = __builtin_bswap32(u);
+        float f;
+        memcpy(&f, &u, 4);
+        return f;
+    }
+    uint64_t u;
+    memcpy(&u, h + off, 8);
+    if (swapped) u = __builtin_bswap64(u);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static int raw_code(const unsigned char *h, int version, int swapped, int off)
+{
+    if (version == 1) {
+        int16_t c;
+        memcpy(&c, h + off, 2);
+        return swapped ? (int16_t)__builtin_bswap16((uint16_t)c) : c;
+    }
+    int32_t c;
+    memcpy(&c, h + off, 4);
+    return swapped ? (int32_t)__builtin_bswap32((uint32_t)c) : c;
+}
+
 /* The data offset, checked: finite, whole, past the header and its
  * 4-byte extender (NIfTI-1 stores it as a float). */
 static ms_status check_vox_offset(const char *path, const unsigned char *h, int version, int swapped, int64_t *off)
 {
     double v;
     if (version == 1) {
-        uint32_t u;
-        memcpy(&u, h + 108, 4);
-        if (swapped) u = __builtin_bswap32(u);
-        float f;
-        memcpy(&f, &u, 4);
-        v = f;
+        v = raw_real(h, 1, swapped, 108);
     } else {
         uint64_t u;
         memcpy(&u, h + 168, 8);
@@ -290,36 +315,6 @@ static ms_status check_datatype(const char *path, const unsigned char *h, int ve
     if (!nifti_to_dtype(dt, &t))
         return ms_fail(MS_ERR_INPUT, "%s: NIfTI datatype %d (%s) is not supported", path, dt, nifti_datatype_string(dt));
     return MS_OK;
-}
-
-static double raw_real(const unsigned char *h, int version, int swapped, int off)
-{
-    if (version == 1) {
-        uint32_t u;
-        memcpy(&u, h + off, 4);
-        if (swapped) u = __builtin_bswap32(u);
-        float f;
-        memcpy(&f, &u, 4);
-        return f;
-    }
-    uint64_t u;
-    memcpy(&u, h + off, 8);
-    if (swapped) u = __builtin_bswap64(u);
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
-
-static int raw_code(const unsigned char *h, int version, int swapped, int off)
-{
-    if (version == 1) {
-        int16_t c;
-        memcpy(&c, h + off, 2);
-        return swapped ? (int16_t)__builtin_bswap16((uint16_t)c) : c;
-    }
-    int32_t c;
-    memcpy(&c, h + off, 4);
-    return swapped ? (int32_t)__builtin_bswap32((uint32_t)c) : c;
 }
 
 /* niftilib replaces a non-finite quaternion, offset or sform entry by 0,

@@ -126,10 +126,8 @@ static void mark(const ms_volume *v, const int64_t *p, int64_t n, const int64_t 
 }
 
 static ms_status score_dense(const ms_volume *pred, const int64_t *a, int64_t na, const int64_t *b, int64_t nb,
-                             ms_seg_metrics *m)
+                             const int64_t lo[3], const int64_t hi[3], ms_seg_metrics *m)
 {
-    int64_t lo[3], hi[3];
-    box_of(pred, a, na, b, nb, lo, hi);
     ms_volume crop = *pred;
     for (int d = 0; d < 3; d++) crop.dim[d] = hi[d] - lo[d] + 1;
     size_t n = (size_t)(crop.dim[0] * crop.dim[1] * crop.dim[2]);
@@ -256,10 +254,8 @@ static ms_status score_sparse(const ms_volume *pred, const int64_t *a, int64_t n
 
 /* Direct search costs about (8 na)(8 nb) distance evaluations, the dense
  * path a few passes over the box: take the cheaper. */
-static int sparse_is_cheaper(const ms_volume *v, const int64_t *a, int64_t na, const int64_t *b, int64_t nb)
+static int sparse_is_cheaper(int64_t na, int64_t nb, const int64_t lo[3], const int64_t hi[3])
 {
-    int64_t lo[3], hi[3];
-    box_of(v, a, na, b, nb, lo, hi);
     double box = (double)(hi[0] - lo[0] + 3) * (double)(hi[1] - lo[1] + 3) * (double)(hi[2] - lo[2] + 3);
     return 64.0 * (double)na * (double)nb < 20.0 * box;
 }
@@ -270,9 +266,10 @@ static ms_status score_one(const ms_volume *pred, int64_t label, const int64_t *
     memset(m, 0, sizeof *m);
     m->label = label;
     if (!na && !nb) return seg_metrics_from_masks(pred, NULL, NULL, m);
-    if (!na || !nb) return score_dense(pred, a, na, b, nb, m);
-    return sparse_is_cheaper(pred, a, na, b, nb) ? score_sparse(pred, a, na, b, nb, m)
-                                                  : score_dense(pred, a, na, b, nb, m);
+    int64_t lo[3], hi[3];
+    box_of(pred, a, na, b, nb, lo, hi);
+    return na && nb && sparse_is_cheaper(na, nb, lo, hi) ? score_sparse(pred, a, na, b, nb, m)
+                                                         : score_dense(pred, a, na, b, nb, lo, hi, m);
 }
 
 ms_status ms_seg_metrics_all(const ms_volume *pred, const ms_volume *ref, const int64_t *labels, int n,

@@ -7,32 +7,13 @@
 #include <cjson/cJSON.h>
 
 #include "medseg/model.h"
+#include "medseg/textfile.h"
 
 void ms_model_card_path(const char *model, char *out, size_t n)
 {
     const char *dot = strrchr(model, '.'), *slash = strrchr(model, '/');
     size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - model) : strlen(model);
     snprintf(out, n, "%.*s.json", (int)stem, model);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long len = ftell(f);
-        if (len >= 0 && len < (1 << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
-            if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf[len] = '\0';
-            }
-        }
-    }
-    fclose(f);
-    return buf;
 }
 
 static ms_status bad(const char *path, const char *what)
@@ -183,7 +164,8 @@ static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *
 ms_status ms_model_card_read(const char *path, ms_model_card *card)
 {
     memset(card, 0, sizeof *card);
-    char *txt = slurp(path);
+    ms_text_why why;
+    char *txt = ms_read_text(path, (1 << 20) - 1, &why);
     if (!txt) return ms_fail(MS_ERR_INPUT, "model card %s: cannot read it (a model needs its card beside it)", path);
     cJSON *root = cJSON_Parse(txt);
     free(txt);

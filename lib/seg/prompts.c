@@ -7,24 +7,17 @@
 #include <cjson/cJSON.h>
 
 #include "medseg/seg.h"
+#include "medseg/textfile.h"
 
 static cJSON *read_json(const char *path, ms_status *rc)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *rc = ms_fail(MS_ERR_INPUT, "%s: cannot open", path);
+    ms_text_why why;
+    char *buf = ms_read_text(path, (1 << 20) - 1, &why);
+    if (!buf) {
+        *rc = why == MS_TEXT_MISSING ? ms_fail(MS_ERR_INPUT, "%s: cannot open", path)
+                                     : ms_fail(MS_ERR_INPUT, "%s: larger than 1 MiB, not a prompt file", path);
         return NULL;
     }
-    char *buf = malloc(1 << 20);
-    size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-    int too_big = buf && n == (1 << 20) - 1 && fgetc(f) != EOF;
-    fclose(f);
-    if (!buf || too_big) {
-        free(buf);
-        *rc = ms_fail(MS_ERR_INPUT, "%s: larger than 1 MiB, not a prompt file", path);
-        return NULL;
-    }
-    buf[n] = '\0';
     cJSON *root = cJSON_Parse(buf);
     free(buf);
     if (!cJSON_IsObject(root)) {
@@ -104,21 +97,6 @@ ms_status ms_prompt_read(const char *path, ms_prompt *p, int64_t *k, ms_axis *a)
     return rc;
 }
 
-/* LPS mm -> voxel through the inverse of the affine's 3x3 part. */
-static int world_to_voxel(const ms_volume *v, const double xyz[3], double ijk[3])
-{
-    const double (*m)[4] = v->affine;
-    double a = m[0][0], b = m[0][1], c = m[0][2], d = m[1][0], e = m[1][1], f = m[1][2], g = m[2][0], h = m[2][1],
-           i = m[2][2];
-    double det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
-    if (fabs(det) < 1e-12) return 0;
-    double r[3] = {xyz[0] - m[0][3], xyz[1] - m[1][3], xyz[2] - m[2][3]};
-    ijk[0] = ((e * i - f * h) * r[0] - (b * i - c * h) * r[1] + (b * f - c * e) * r[2]) / det;
-    ijk[1] = (-(d * i - f * g) * r[0] + (a * i - c * g) * r[1] - (a * f - c * d) * r[2]) / det;
-    ijk[2] = ((d * h - e * g) * r[0] - (a * h - b * g) * r[1] + (a * e - b * d) * r[2]) / det;
-    return 1;
-}
-
 static ms_status parse_points3(const char *path, const cJSON *root, const ms_volume *v, ms_points3 *out)
 {
     const cJSON *pts = cJSON_GetObjectItemCaseSensitive(root, "points");
@@ -137,7 +115,7 @@ static ms_status parse_points3(const char *path, const cJSON *root, const ms_vol
         double q[3];
         if (!whole_numbers(cJSON_GetArrayItem(pts, i), 3, q))
             return ms_fail(MS_ERR_INPUT, "%s: point %d is not [x, y, z]", path, i);
-        if (lps && !world_to_voxel(v, q, out->p[i])) return ms_fail(MS_ERR_INPUT, "%s: singular image affine", path);
+        if (lps && !ms_world_to_voxel(v, q, out->p[i])) return ms_fail(MS_ERR_INPUT, "%s: singular image affine", path);
         if (!lps && (!is_index(q[0]) || !is_index(q[1]) || !is_index(q[2])))
             return ms_fail(MS_ERR_INPUT, "%s: voxel point %d must hold whole numbers", path, i);
         for (int a = 0; a < 3; a++) {

@@ -34,23 +34,18 @@ typedef struct prop_ctx {
     ms_volume *count;       /* passes that found each voxel */
     uint8_t *cover;         /* passes that covered each slice */
     uint8_t *allowed;       /* scratch: where the next slice's mask may lie */
+    double *d2;             /* scratch: squared mm to the previous slice's mask */
     int64_t w, h, done, total;
     int64_t lo, hi;         /* the slice range */
     ms_propagate_pass *passes;
     int za;                 /* the axis slices are stacked along */
 } prop_ctx;
 
-/* allowed = the previous mask grown by r mm (in-plane Euclidean). */
-static ms_status grow(const uint8_t *prev, const ms_slice *s, double r, uint8_t *allowed)
+/* allowed = the previous mask grown by r mm (in-plane Euclidean), from the
+ * step's one distance transform in c->d2. */
+static void within(const prop_ctx *c, double r, uint8_t *allowed)
 {
-    int64_t dim[3] = {s->w, s->h, 1};
-    double sp[3] = {s->sx, s->sy, 1}, *d2 = NULL;
-    size_t n = (size_t)(s->w * s->h);
-    ms_status rc = ms_alloc_array((void **)&d2, n, sizeof *d2, 0, "propagate");
-    if (!rc) rc = ms_edt_squared(prev, dim, sp, NULL, d2);
-    for (size_t i = 0; !rc && i < n; i++) allowed[i] = d2[i] <= r * r;
-    free(d2);
-    return rc;
+    for (int64_t i = 0; i < c->w * c->h; i++) allowed[i] = c->d2[i] <= r * r;
 }
 
 static ms_status segment_step(prop_ctx *c, const ms_slice *prev, const uint8_t *prev_mask, const ms_slice *key,
@@ -61,14 +56,17 @@ static ms_status segment_step(prop_ctx *c, const ms_slice *prev, const uint8_t *
     p.has_box = 1;
     ms_mask2d_box(prev_mask, c->w, c->h, p.box);
     ms_box_enlarge(p.box, STEP_ENLARGE, 1, c->w, c->h);
-    ms_status rc = grow(prev_mask, s, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]), c->allowed);
+    int64_t dim[3] = {s->w, s->h, 1};
+    double sp[3] = {s->sx, s->sy, 1};
+    ms_status rc = ms_edt_squared(prev_mask, dim, sp, NULL, c->d2);
+    if (!rc) within(c, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]), c->allowed);
     ms_seg_prior prior = {prev, prev_mask, key, key_mask, c->allowed};
     ms_seg2d_fn seg = c->o->seg ? c->o->seg : ms_graphcut_segment;
     if (!rc) rc = seg(c->o->seg_ctx, s, &p, &prior, m);
     int64_t before = ms_mask2d_count(prev_mask, c->w, c->h);
     if (!rc && (double)ms_mask2d_count(m, c->w, c->h) > AREA_JUMP * (double)before) {
-        rc = grow(prev_mask, s, fmax(s->sx, 1.0), c->allowed);
-        for (int64_t i = 0; !rc && i < c->w * c->h; i++) m[i] = m[i] && c->allowed[i];
+        within(c, fmax(s->sx, 1.0), c->allowed);
+        for (int64_t i = 0; i < c->w * c->h; i++) m[i] = m[i] && c->allowed[i];
     }
     return rc;
 }
@@ -270,7 +268,8 @@ ms_status ms_propagate(const ms_volume *img, const ms_volume *keys, const ms_pro
     if (rc) return rc;
     c.cover = calloc((size_t)img->dim[za], 1);
     c.allowed = malloc((size_t)(c.w * c.h));
-    if (!c.cover || !c.allowed) rc = ms_fail(MS_ERR_NOMEM, "propagate: out of memory");
+    c.d2 = malloc((size_t)(c.w * c.h) * sizeof *c.d2);
+    if (!c.cover || !c.allowed || !c.d2) rc = ms_fail(MS_ERR_NOMEM, "propagate: out of memory");
     if (!rc) rc = find_keys(&c, keys, lo, hi, &ks, &nk);
     if (!rc) rc = ms_alloc_array((void **)&c.passes, 2 * (size_t)nk, sizeof *c.passes, 1, "propagate");
     if (!rc) rc = run_all(&c, keys, ks, nk, lo, hi);
@@ -283,6 +282,7 @@ ms_status ms_propagate(const ms_volume *img, const ms_volume *keys, const ms_pro
     free(c.passes);
     free(c.cover);
     free(c.allowed);
+    free(c.d2);
     return rc;
 }
 

@@ -19,7 +19,6 @@ void ms_memory_override(int on);
 /* MS_ERR_NOMEM (exit 1) naming `what`, the estimate and the limit when
  * `bytes` exceeds the limit. */
 ms_status ms_memory_check(double bytes, const char *what);
-ms_status ms_memory_check_voxels(uint64_t nvox, double bytes_per_voxel, const char *what);
 /* What the running command will need beyond an input volume it reads, per
  * input voxel and per mm^3 of it (work on a fixed mm grid); the readers
  * check it from the header, before reading the voxels. */

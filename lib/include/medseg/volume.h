@@ -76,6 +76,9 @@ int ms_volume_find_fraction(const ms_volume *v, double *bad);
 
 /* Voxel index (i,j,k) to LPS mm through the affine. */
 void ms_voxel_to_world(const ms_volume *v, const double ijk[3], double xyz[3]);
+/* LPS mm -> continuous voxel index through the inverse of the affine's 3x3
+ * part; returns 0 when that part is singular. */
+int ms_world_to_voxel(const ms_volume *v, const double xyz[3], double ijk[3]);
 /* Axis codes such as "LPS": for each voxel axis the anatomical direction
  * it increases toward (nibabel's convention). */
 void ms_orientation_code(const double affine[4][4], char code[4]);
