@@ -12,7 +12,7 @@ typedef struct command {
 } command;
 
 extern const cmd_spec classify_spec, components_spec, convert_spec, detect_nodules_spec, info_spec, phantom_spec, prepare_npz_spec, propagate_spec,
-    segment_spec, validate_spec;
+    rag_index_spec, segment_spec, validate_spec;
 int cmd_classify(int argc, char **argv);
 int cmd_components(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
@@ -21,6 +21,7 @@ int cmd_info(int argc, char **argv);
 int cmd_phantom(int argc, char **argv);
 int cmd_prepare_npz(int argc, char **argv);
 int cmd_propagate(int argc, char **argv);
+int cmd_rag_index(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 

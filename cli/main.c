@@ -19,6 +19,7 @@ static const command commands[] = {
     {&phantom_spec, cmd_phantom},
     {&prepare_npz_spec, cmd_prepare_npz},
     {&propagate_spec, cmd_propagate},
+    {&rag_index_spec, cmd_rag_index},
     {&segment_spec, cmd_segment},
     {&validate_spec, cmd_validate},
 };

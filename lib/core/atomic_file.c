@@ -165,10 +165,8 @@ ms_status ms_check_output_dir(const char *path)
     return empty ? MS_OK : ms_fail(MS_ERR_USAGE, "%s: directory exists and is not empty", path);
 }
 
-ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
+static ms_status begin_dir(ms_atomic *a, const char *path)
 {
-    ms_status st0 = ms_check_output_dir(path);
-    if (st0) return st0;
     char *p = strdup(path);
     if (!p) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     size_t n = strlen(p);
@@ -184,6 +182,35 @@ ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
         ms_atomic_abort(a);
         return e;
     }
+    return MS_OK;
+}
+
+ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path)
+{
+    ms_status st = ms_check_output_dir(path);
+    return st ? st : begin_dir(a, path);
+}
+
+ms_status ms_atomic_begin_replace_dir(ms_atomic *a, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        return ms_fail(MS_ERR_USAGE, "%s: exists and is not a directory", path);
+    return begin_dir(a, path);
+}
+
+ms_status ms_atomic_commit_replace(ms_atomic *a)
+{
+    struct stat sb;
+    if (stat(a->final_path, &sb) != 0) return ms_atomic_commit(a);
+    /* One step: a reader sees the old directory or the new one, never none. */
+    if (renameat2(AT_FDCWD, a->tmp_path, AT_FDCWD, a->final_path, RENAME_EXCHANGE) != 0) {
+        ms_status e = ms_fail(MS_ERR_IO, "%s: cannot swap the new directory into place: %s", a->final_path,
+                              strerror(errno));
+        ms_atomic_abort(a);
+        return e;
+    }
+    ms_atomic_abort(a);   /* the temporary name now holds the old directory */
     return MS_OK;
 }
 

@@ -90,6 +90,11 @@ int ms_contract_is_3d(const char *contract)
     return !strcmp(contract, "segment-3d") || !strcmp(contract, "patch-classifier");
 }
 
+int ms_contract_is_image(const char *contract)
+{
+    return !strcmp(contract, "image-classifier") || !strcmp(contract, "embedder");
+}
+
 static ms_status read_size(const char *path, const cJSON *root, ms_model_card *c)
 {
     const cJSON *sz = cJSON_GetObjectItemCaseSensitive(root, "input_size");
@@ -136,6 +141,15 @@ static ms_status read_labels(const char *path, const cJSON *l, ms_model_card *c)
     return MS_OK;
 }
 
+static ms_status read_dim(const char *path, const cJSON *d, ms_model_card *c)
+{
+    if (!cJSON_IsNumber(d) || d->valuedouble < 1 || d->valuedouble > MS_MAX_EMBEDDING ||
+        d->valuedouble != floor(d->valuedouble))
+        return bad(path, "an embedder needs \"output_dim\": a whole number 1..8192");
+    c->output_dim = (int)d->valuedouble;
+    return MS_OK;
+}
+
 static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *c)
 {
     const cJSON *contract = cJSON_GetObjectItemCaseSensitive(root, "contract");
@@ -157,6 +171,9 @@ static ms_status parse_card(const char *path, const cJSON *root, ms_model_card *
     if (output && !cJSON_IsObject(output)) return bad(path, "\"output\" must be an object");
     if (!strcmp(c->contract, "image-classifier") &&
         (rc = read_labels(path, cJSON_GetObjectItemCaseSensitive(root, "labels"), c)))
+        return rc;
+    if (!strcmp(c->contract, "embedder") &&
+        (rc = read_dim(path, cJSON_GetObjectItemCaseSensitive(root, "output_dim"), c)))
         return rc;
     return read_output(path, output, c);
 }

@@ -118,7 +118,7 @@ ms_status ms_model_load(const char *path, const char *contract, ms_device dev, m
     if (!rc) rc = ms_torch_load(path, dev == MS_DEVICE_CUDA, &m->torch);
     if (!rc)
         rc = ms_contract_is_3d(m->card.contract)                ? model3d_dry_run(m)
-             : !strcmp(m->card.contract, "image-classifier") ? classifier_dry_run(m)
+             : ms_contract_is_image(m->card.contract)          ? classifier_dry_run(m)
                                                                : dry_run(m);
     if (rc) {
         ms_model_free(m);

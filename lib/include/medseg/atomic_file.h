@@ -23,6 +23,12 @@ ms_status ms_atomic_begin(ms_atomic *a, const char *path);
 ms_status ms_atomic_begin_dir(ms_atomic *a, const char *path);
 /* An output directory must be missing or empty (checked before any work). */
 ms_status ms_check_output_dir(const char *path);
+/* A directory that replaces an existing one whole (an index rebuilt or
+ * grown): the temporary is created whatever is at path ... */
+ms_status ms_atomic_begin_replace_dir(ms_atomic *a, const char *path);
+/* ... and swapped with it in one step (renameat2 RENAME_EXCHANGE), the
+ * old one then removed; a plain rename when there was none. */
+ms_status ms_atomic_commit_replace(ms_atomic *a);
 /* Renames the temporary into place (a directory replaces only an empty or
  * missing one). */
 ms_status ms_atomic_commit(ms_atomic *a);

@@ -14,6 +14,7 @@ extern "C" {
 typedef enum { MS_NORM_WINDOW = 0, MS_NORM_MEANSTD, MS_NORM_MINMAX } ms_norm_kind;
 
 #define MS_MAX_LABELS 64
+#define MS_MAX_EMBEDDING 8192
 
 typedef struct ms_model_card {
     char contract[32];       /* "segment-2d", "segment-3d", "patch-classifier" */
@@ -31,6 +32,7 @@ typedef struct ms_model_card {
     double threshold;        /* "output": {"threshold": T}, on probabilities */
     int n_labels;            /* image-classifier: "labels", one per output */
     char labels[MS_MAX_LABELS][64];
+    int output_dim;          /* embedder: "output_dim", values per image */
 } ms_model_card;
 
 typedef struct ms_model ms_model;
@@ -59,6 +61,9 @@ ms_status ms_model_segment(void *ctx, const ms_slice *s, const ms_prompt *p, con
 
 /* 1 for the contracts whose input is a volume. */
 int ms_contract_is_3d(const char *contract);
+/* 1 for the contracts that take a whole image and answer a vector per
+ * image (image-classifier, embedder). */
+int ms_contract_is_image(const char *contract);
 
 /* An ms_lung_fn (lung.h) for segment-3d models (ctx is the ms_model): the
  * 1 mm HU volume is resized to the card's [D, H, W], normalised, and the
@@ -85,6 +90,11 @@ ms_status ms_model_classify(ms_model *m, const float *img, int64_t w, int64_t h,
  * others image by image. */
 ms_status ms_model_classify_many(ms_model *m, int n, const float *const *img, const int64_t *w, const int64_t *h,
                                  const int *channels, double *prob);
+
+/* embedder: the same image preparation as ms_model_classify; vec gets
+ * n x output_dim raw values (no activation, no normalisation). */
+ms_status ms_model_embed_many(ms_model *m, int n, const float *const *img, const int64_t *w, const int64_t *h,
+                              const int *channels, float *vec);
 
 #ifdef __cplusplus
 }
