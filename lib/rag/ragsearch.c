@@ -109,7 +109,7 @@ static ms_status vote(ms_rag_result *res)
 
 /* Adds the best match of each id over all views to out (ids sorted by
  * similarity, then id). */
-typedef struct scored { int64_t id; float sim; } scored;
+typedef struct scored { int64_t id; float sim; int view; } scored;
 
 static int by_sim(const void *a, const void *b)
 {
@@ -153,9 +153,13 @@ static ms_status candidates(ms_rag *r, const float *vec, int nq, int k, int prob
     int64_t *ids = malloc(nk * sizeof *ids);
     *out = malloc(nk * sizeof **out);
     ms_status rc = sim && ids && *out ? MS_OK : ms_fail(MS_ERR_NOMEM, "search: out of memory");
-    if (!rc) rc = ms_faiss_search(r->ix, nq, vec, k, probes, sim, ids);
+    /* At 20 queries and more FAISS hands flat search to BLAS, which on a
+     * reference BLAS is several times slower than its own loops. */
+    for (int q = 0; !rc && q < nq; q += 16)
+        rc = ms_faiss_search(r->ix, nq - q < 16 ? nq - q : 16, vec + (size_t)q * (size_t)r->meta.dim, k, probes,
+                             sim + (size_t)q * (size_t)k, ids + (size_t)q * (size_t)k);
     if (!rc) {
-        for (size_t i = 0; i < nk; i++) (*out)[i] = (scored){ids[i], sim[i]};
+        for (size_t i = 0; i < nk; i++) (*out)[i] = (scored){ids[i], sim[i], (int)(i / (size_t)k)};
         *m = best_per_id(*out, (int)nk);
     }
     free(sim), free(ids);
@@ -187,14 +191,14 @@ ms_status ms_rag_search_vector(ms_rag *r, const float *vec, int k, double min_si
 
 /* A query's framing relative to the indexed image is unknown within a
  * zoom of 0.9..1.1 and a few pixels of shift: FAISS is asked with a
- * coarse grid of views (5 zooms x 3 x 3 shifts), and the best RERANK
- * cases are then scored against a fine grid (9 zooms x 7 x 7 shifts of a
- * pixel), each case keeping its best view. */
+ * coarse grid of views (5 zooms x 3 x 3 shifts of 2 pixels), and the best
+ * RERANK cases are then scored again against finer views (zoom +-0.025,
+ * shifts +-1 pixel) around the coarse views that matched them best, each
+ * case keeping its best view. */
 #define COARSE_K 16
 #define RERANK 48
+#define MAX_FINE 27 * 16
 static const double coarse_zoom[] = {0.9, 0.95, 1.0, 1.05, 1.1}, coarse_shift[] = {-2, 0, 2};
-static const double fine_zoom[] = {0.9, 0.925, 0.95, 0.975, 1.0, 1.025, 1.05, 1.075, 1.1};
-static const double fine_shift[] = {-3, -2, -1, 0, 1, 2, 3};
 
 static int grid(const double *zoom, int nz, const double *shift, int ns, ms_view *v)
 {
@@ -217,12 +221,26 @@ static float best_dot(const float *views, int nv, const float *c, int dim)
     return best;
 }
 
-/* Re-scores the first m candidates with the fine views. */
-static ms_status rerank(ms_rag *r, const ms_image2d *im, const int64_t *region, scored *s, int m)
+/* The finer views around the coarse views the first m candidates liked. */
+static int fine_views(const ms_view *coarse, const scored *s, int m, ms_view *v)
 {
-    enum { NV = 9 * 7 * 7 };
-    ms_view v[NV];
-    int nv = grid(fine_zoom, 9, fine_shift, 7, v), dim = r->meta.dim;
+    int n = 0, used[5 * 3 * 3] = {0};
+    for (int i = 0; i < m && n + 27 <= MAX_FINE; i++) {
+        if (used[s[i].view]++) continue;
+        const ms_view *c = &coarse[s[i].view];
+        for (int a = -1; a <= 1; a++)
+            for (int x = -1; x <= 1; x++)
+                for (int y = -1; y <= 1; y++) v[n++] = (ms_view){c->zoom + 0.025 * a, c->dx + x, c->dy + y};
+    }
+    return n;
+}
+
+/* Re-scores the first m candidates with finer views. */
+static ms_status rerank(ms_rag *r, const ms_image2d *im, const int64_t *region, const ms_view *coarse, scored *s,
+                        int m)
+{
+    ms_view v[MAX_FINE];
+    int nv = fine_views(coarse, s, m, v), dim = r->meta.dim;
     float *views = NULL, *c = NULL;
     ms_status rc = ms_alloc_array((void **)&views, (size_t)nv * (size_t)dim, sizeof *views, 0, "query views");
     if (!rc) rc = ms_alloc_array((void **)&c, (size_t)dim, sizeof *c, 0, "case vector");
@@ -251,7 +269,7 @@ ms_status ms_rag_search(ms_rag *r, const ms_image2d *im, const int64_t *region, 
     if (!rc) rc = ms_alloc_array((void **)&vec, (size_t)nv * (size_t)r->meta.dim, sizeof *vec, 0, "query embedding");
     if (!rc) rc = ms_embed_views(r->e, im, region, nv, nv > 1 ? views : NULL, vec);
     if (!rc && kk) rc = candidates(r, vec, nv, kk, probes, &s, &m);
-    if (!rc && nv > 1) rc = rerank(r, im, region, s, m < RERANK ? m : RERANK);
+    if (!rc && nv > 1) rc = rerank(r, im, region, views, s, m < RERANK ? m : RERANK);
     if (!rc) rc = fill_hits(r, s, m, k, min_sim, out);
     free(vec), free(s);
     if (rc) ms_rag_result_free(out);

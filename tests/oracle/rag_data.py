@@ -118,7 +118,8 @@ def build(root, medseg, shared_dir, seed=7):
     # by noise away from the lesion; so two chest phantoms of different
     # field of view, keeping the slices whose anatomy differs from the
     # slice two further on by more than the noise does from the next one.
-    for name, extra in (("phantom_a", []), ("phantom_b", ["--seed", "2", "--size", "192,192,96", "--spacing", "1.9,1.9,3.2"])):
+    for name, extra in (("phantom_a", []), ("phantom_b", ["--seed", "2", "--size", "150,190,96", "--spacing", "1.6,1.3,3.2"]),
+                        ("phantom_c", ["--seed", "3", "--size", "230,170,80", "--spacing", "1.2,1.7,4"])):
         p = f"{root}/{name}.nii.gz"
         if not os.path.exists(p):
             subprocess.run([medseg, "phantom", "chest", "-o", p, "-q", *extra], check=True)
