@@ -130,7 +130,11 @@ int cmd_rag_index(int argc, char **argv)
     int n;
     int rc = opt_parse(&rag_index_spec, argc, argv, &args, &n);
     if (rc >= 0) return rc;
-    rc = dispatch(args, n);
+    if (!ms_rag_available())
+        rc = report_status(ms_fail(MS_ERR_USAGE, "this medseg was built without FAISS; install libfaiss-dev and rebuild "
+                                                 "(cmake -DMEDSEG_FAISS=ON) to use rag-index"));
+    else
+        rc = dispatch(args, n);
     free(args);
     return rc;
 }

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Installs what medseg needs from Debian's packages, only what is missing.
-# Build: compilers, CMake, zlib, libpng, niftilib, DCMTK, cJSON, LibTorch (the model plugin).
+# Build: compilers, CMake, zlib, libpng, niftilib, DCMTK, cJSON, SQLite, FAISS (static, with BLAS and
+# LAPACK), LibTorch (the model plugin).
 # Sanitizers and fuzzing: clang-14 with its runtimes (make check-ubsan, make fuzz).
 # Tests: the oracles (nibabel, pydicom, numpy, scipy, scikit-image, Open3D, scikit-learn) and dcm2niix.
 set -eu
 pkgs="build-essential cmake pkg-config zlib1g-dev libpng-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
+libsqlite3-dev libfaiss-dev libblas-dev liblapack-dev
 clang-14 libclang-rt-14-dev
 libtorch-dev
-python3 python3-numpy python3-nibabel python3-pydicom python3-pil python3-scipy python3-skimage python3-open3d python3-sklearn dcm2niix bc"
+python3 python3-numpy python3-nibabel python3-pydicom python3-pil python3-scipy python3-skimage python3-open3d python3-sklearn python3-faiss dcm2niix bc"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -56,6 +56,20 @@ static int parse_item(char *item, ms_rag_label *l)
     return l->name != NULL;
 }
 
+static void free_labels(ms_rag_label *l, int n)
+{
+    for (int i = 0; i < n; i++) free(l[i].name);
+    free(l);
+}
+
+/* Index of a label of l[0..k) named like l[k], or -1. */
+static int repeated(const ms_rag_label *l, int k)
+{
+    for (int i = 0; i < k; i++)
+        if (!strcmp(l[i].name, l[k].name)) return i;
+    return -1;
+}
+
 ms_status ms_rag_label_parse(const char *s, ms_rag_label **out, int *n)
 {
     *out = NULL;
@@ -64,27 +78,25 @@ ms_status ms_rag_label_parse(const char *s, ms_rag_label **out, int *n)
     size_t cap = 1;
     for (const char *p = s; *p; p++) cap += *p == ';';
     ms_rag_label *l = calloc(cap, sizeof *l);
-    if (!copy || !l) {
-        free(copy), free(l);
-        return ms_fail(MS_ERR_NOMEM, "labels: out of memory");
-    }
+    ms_status rc = copy && l ? MS_OK : ms_fail(MS_ERR_NOMEM, "labels: out of memory");
     int k = 0;
-    for (char *item = strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
+    for (char *item = rc ? NULL : strtok_r(copy, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
         if (!*trim(item)) continue;
         if (!parse_item(item, &l[k])) {
-            for (int i = 0; i < k; i++) free(l[i].name);
-            free(l), free(copy);
-            return ms_fail(MS_ERR_INPUT, "labels \"%s\": each item is NAME, NAME=1, NAME=0 or NAME=-1", s);
+            rc = ms_fail(MS_ERR_INPUT, "labels \"%s\": each item is NAME, NAME=1, NAME=0 or NAME=-1", s);
+            break;
         }
-        for (int i = 0; i < k; i++)
-            if (!strcmp(l[i].name, l[k].name)) {
-                for (int j = 0; j <= k; j++) free(l[j].name);
-                free(l), free(copy);
-                return ms_fail(MS_ERR_INPUT, "labels \"%s\": label %s given twice", s, l[i].name);
-            }
         k++;
+        if (repeated(l, k - 1) >= 0) {
+            rc = ms_fail(MS_ERR_INPUT, "labels \"%s\": label %s given twice", s, l[k - 1].name);
+            break;
+        }
     }
     free(copy);
+    if (rc) {
+        free_labels(l, k);
+        return rc;
+    }
     *out = l;
     *n = k;
     return MS_OK;

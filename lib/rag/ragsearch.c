@@ -35,6 +35,8 @@ ms_status ms_rag_open(const char *dir, const char *model, ms_device dev, ms_rag 
     return MS_OK;
 }
 
+int ms_rag_available(void) { return ms_faiss_available(); }
+
 ms_status ms_rag_describe(const char *dir, char **meta)
 {
     rag_meta m;

@@ -58,4 +58,14 @@ grep -Eq '^report: [0-9]+ nodules, exam Lung-RADS [1-4]' "$d/cls.log" || { echo 
 grep -Eq 'ct.nii.gz: [a-z-]+ 0\.[0-9]{4} [a-z-]+ 0\.[0-9]{4}$|^image: skipped, this medseg was built without LibTorch$' "$d/cls.log" ||
     { echo "FAIL: classify.sh image: $(cat "$d/cls.log")"; exit 1; }
 pass=$((pass + 1))
+# rag.sh: an index of phantom slices; the query's level is found. Built
+# without FAISS, rag-index refuses and the example is skipped.
+if "$MEDSEG" rag-index info /nonexistent 2>&1 | grep -q "without FAISS"; then
+    echo "SKIP part: rag.sh (this medseg was built without FAISS)"
+else
+    sh "$SRC/examples/rag.sh" "$d/rag" > "$d/rag.log" 2>&1
+    grep -Eq '^top: slice0(28|32|36)$' "$d/rag.log" || { echo "FAIL: rag.sh: $(cat "$d/rag.log")"; exit 1; }
+    grep -Eq '^vote label:chest,confidence:1$' "$d/rag.log" || { echo "FAIL: rag.sh vote: $(cat "$d/rag.log")"; exit 1; }
+    pass=$((pass + 1))
+fi
 echo "$pass passed, 0 failed"

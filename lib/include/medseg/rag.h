@@ -14,6 +14,9 @@
 extern "C" {
 #endif
 
+/* 1 when this build has FAISS (rag-index needs it). */
+int ms_rag_available(void);
+
 /* The classical descriptor (lib/rag/descriptor.c says what it holds). */
 #define MS_DESCRIPTOR_NAME "medseg-classic"
 #define MS_DESCRIPTOR_VERSION "1"
