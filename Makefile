@@ -55,6 +55,7 @@ bench: build
 	@./tests/bench/detect.sh $(BUILD)/cli/medseg
 	@./tests/bench/propagate.sh $(BUILD)/cli/medseg
 	@./tests/bench/classify.sh $(BUILD)/cli/medseg
+	@./tests/bench/rag.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(UBSAN_BUILD) $(FUZZ_BUILD)

@@ -151,18 +151,27 @@ static ms_status read_dicom(const char *path, ms_image2d *im)
 
 /* ---- NIfTI ---- */
 
+ms_status ms_image2d_from_volume(const ms_volume *v, const char *path, int slice, ms_image2d *im)
+{
+    memset(im, 0, sizeof *im);
+    im->kind = "nifti";
+    int64_t k = slice < 0 ? v->dim[2] / 2 : slice;
+    if (k >= v->dim[2])
+        return ms_fail(MS_ERR_INPUT, "%s: slice %lld is outside 0..%lld", path, (long long)k, (long long)v->dim[2] - 1);
+    ms_slice s = {0};
+    ms_status st = ms_slice_get(v, MS_AXIS_AXIAL, k, &s);
+    if (!st) st = alloc_planes(im, s.w, s.h, 1, path);
+    if (!st) memcpy(im->px, s.px, (size_t)(s.w * s.h) * sizeof *im->px);
+    ms_slice_free(&s);
+    return st;
+}
+
 static ms_status read_nifti_slice(const char *path, int slice, ms_image2d *im)
 {
     ms_volume v;
     ms_status st = ms_nifti_read(path, &v);
     if (st) return st;
-    int64_t k = slice < 0 ? v.dim[2] / 2 : slice;
-    if (k >= v.dim[2]) st = ms_fail(MS_ERR_INPUT, "%s: slice %lld is outside 0..%lld", path, (long long)k, (long long)v.dim[2] - 1);
-    ms_slice s = {0};
-    if (!st) st = ms_slice_get(&v, MS_AXIS_AXIAL, k, &s);
-    if (!st) st = alloc_planes(im, s.w, s.h, 1, path);
-    if (!st) memcpy(im->px, s.px, (size_t)(s.w * s.h) * sizeof *im->px);
-    ms_slice_free(&s);
+    st = ms_image2d_from_volume(&v, path, slice, im);
     ms_volume_free(&v);
     return st;
 }

@@ -26,6 +26,10 @@ typedef struct ms_image2d {
  * (-1: the middle one). */
 ms_status ms_image2d_read(const char *path, int slice, ms_image2d *out);
 void ms_image2d_free(ms_image2d *im);
+/* Axial slice `slice` (-1: the middle one) of a volume already read from
+ * path (named in messages), as ms_image2d_read gives it. */
+struct ms_volume;
+ms_status ms_image2d_from_volume(const struct ms_volume *v, const char *path, int slice, ms_image2d *out);
 
 #ifdef __cplusplus
 }
