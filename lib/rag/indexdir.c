@@ -42,8 +42,33 @@ ok:
     return MS_OK;
 }
 
-ms_status rag_meta_write(const char *dir, const rag_meta *m, int probes)
+/* Size and FNV-1a of the first and last 64 KiB of a file: cheap at any
+ * size, and enough to catch a truncated or swapped index.faiss. */
+static ms_status file_stamp(const char *path, int64_t *bytes, char *hash, size_t n)
 {
+    FILE *fp = fopen(path, "rb");
+    if (!fp || fseeko(fp, 0, SEEK_END) || (*bytes = ftello(fp)) < 0) {
+        if (fp) fclose(fp);
+        return ms_fail(MS_ERR_INPUT, "%s: cannot read", path);
+    }
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char buf[65536];
+    int64_t at[2] = {0, *bytes > (int64_t)sizeof buf ? *bytes - (int64_t)sizeof buf : 0};
+    for (int k = 0; k < 2; k++) {
+        size_t got = fseeko(fp, at[k], SEEK_SET) ? 0 : fread(buf, 1, sizeof buf, fp);
+        for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * 1099511628211ULL;
+    }
+    fclose(fp);
+    snprintf(hash, n, "%016llx", (unsigned long long)h);
+    return MS_OK;
+}
+
+ms_status rag_meta_write(const char *dir, rag_meta *m, int probes)
+{
+    char ipath[PATH_MAX];
+    ms_status rc = file_stamp(rag_path(ipath, sizeof ipath, dir, "index.faiss"), &m->index_bytes, m->index_hash,
+                              sizeof m->index_hash);
+    if (rc) return rc;
     cJSON *j = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(j, "embedder");
     cJSON_AddStringToObject(j, "format", "medseg-rag-index");
     cJSON_AddNumberToObject(j, "format_version", 1);
@@ -57,6 +82,8 @@ ms_status rag_meta_write(const char *dir, const rag_meta *m, int probes)
     cJSON_AddStringToObject(j, "index", m->index);
     cJSON_AddNumberToObject(j, "default_probes", probes);
     cJSON_AddNumberToObject(j, "count", (double)m->count);
+    cJSON_AddNumberToObject(j, "index_bytes", (double)m->index_bytes);
+    cJSON_AddStringToObject(j, "index_hash", m->index_hash);
     if (m->shard[0]) cJSON_AddStringToObject(j, "shard", m->shard);
     char when[32];
     time_t now = time(NULL);
@@ -98,18 +125,19 @@ ms_status rag_meta_read(const char *dir, rag_meta *m, char **text)
     cJSON *j = cJSON_Parse(txt);
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "embedder");
     char format[32] = "";
-    double dim = 0, count = -1;
+    double dim = 0, count = -1, bytes = -1;
     int ok = get_str(j, "format", format, sizeof format) && !strcmp(format, "medseg-rag-index") &&
              get_str(e, "name", m->embedder, sizeof m->embedder) &&
              get_str(e, "version", m->version, sizeof m->version) && get_int(e, "dim", 1, 8192, &dim) &&
-             get_str(j, "index", m->index, sizeof m->index) && get_int(j, "count", 0, 1e12, &count);
+             get_str(j, "index", m->index, sizeof m->index) && get_int(j, "count", 0, 1e12, &count) &&
+             get_int(j, "index_bytes", 0, 1e15, &bytes) && get_str(j, "index_hash", m->index_hash, sizeof m->index_hash);
     get_str(j, "shard", m->shard, sizeof m->shard);
     cJSON_Delete(j);
     if (!ok) {
         free(txt);
         return ms_fail(MS_ERR_INPUT, "%s/meta.json: not a medseg index description (format, embedder, index, count)", dir);
     }
-    m->dim = (int)dim, m->count = (int64_t)count;
+    m->dim = (int)dim, m->count = (int64_t)count, m->index_bytes = (int64_t)bytes;
     if (text) *text = txt;
     else free(txt);
     return MS_OK;
@@ -120,8 +148,14 @@ ms_status rag_open_files(const char *dir, rag_meta *m, char **meta_text, ms_fais
     *ix = NULL, *db = NULL;
     char path[PATH_MAX], desc[32];
     int64_t stored = -1;
+    int64_t bytes = -1;
+    char hash[24];
     ms_status rc = rag_meta_read(dir, m, meta_text);
-    if (!rc) rc = ms_faiss_read(rag_path(path, sizeof path, dir, "index.faiss"), ix);
+    if (!rc) rc = file_stamp(rag_path(path, sizeof path, dir, "index.faiss"), &bytes, hash, sizeof hash);
+    if (!rc && (bytes != m->index_bytes || strcmp(hash, m->index_hash)))
+        rc = ms_fail(MS_ERR_INPUT, "%s: corrupt index: index.faiss is %lld bytes (hash %s), meta.json says %lld (hash %s)",
+                     dir, (long long)bytes, hash, (long long)m->index_bytes, m->index_hash);
+    if (!rc) rc = ms_faiss_read(path, ix);
     if (!rc) rc = store_open(rag_path(path, sizeof path, dir, "cases.sqlite"), 0, db);
     if (!rc) rc = store_count(*db, &stored);
     if (!rc) {
@@ -179,6 +213,7 @@ ms_status rag_write_dir(const char *dir, const rag_meta *m, const rag_spec *spec
     int probes = 0;
     ms_status rc = write_index(dir, spec, m->dim, n, vec, &probes);
     if (!rc) rc = write_store(dir, cases, n, vec, m->dim);
-    if (!rc) rc = rag_meta_write(dir, m, probes);
+    rag_meta stamped = *m;
+    if (!rc) rc = rag_meta_write(dir, &stamped, probes);
     return rc;
 }

@@ -38,6 +38,8 @@ typedef struct rag_meta {
     char embedder[160], version[40], index[32], shard[32];
     int dim;
     int64_t count;
+    int64_t index_bytes;     /* index.faiss: size and the hash of its ends */
+    char index_hash[24];
 } rag_meta;
 
 /* Writes index.faiss, cases.sqlite and meta.json into the folder dir for
@@ -45,7 +47,7 @@ typedef struct rag_meta {
 ms_status rag_write_dir(const char *dir, const rag_meta *m, const rag_spec *spec, const ms_rag_case *const *cases,
                         int64_t n, const float *vec);
 ms_status rag_meta_read(const char *dir, rag_meta *m, char **text);
-ms_status rag_meta_write(const char *dir, const rag_meta *m, int probes);
+ms_status rag_meta_write(const char *dir, rag_meta *m, int probes);
 /* Opens the three files and checks they agree with each other. */
 ms_status rag_open_files(const char *dir, rag_meta *m, char **meta_text, ms_faiss **ix, sqlite3 **db);
 /* dir/name into buf. */
