@@ -37,6 +37,8 @@ printf 'seriesuid,coordX,coordY,coordZ,probability\ns,1.5,-2,30,0.9\ns,"4",5,6,1
 printf 'seriesuid,coordX,coordY,coordZ,diameter_mm\ns,0,0,0,5\n' > "$c/csv/annotations.csv"
 printf 'id,score\na,0.25\nb,0.75\n' > "$c/csv/scores.csv"
 printf '\357\273\277id,label\n"a ""quoted""",1\nb,0\n' > "$c/csv/labels.csv"
+printf 'case_id,image_path,report,labels,diagnosis,slice\nc1,a.png,"two\nlines, comma",x;y=0;z=-1,d,\nc2,b.nii.gz,r,,d,3\n' > "$c/csv/cases.csv"
+printf '{"format": "medseg-rag-index", "format_version": 1, "embedder": {"name": "medseg-classic", "version": "1", "dim": 1504}, "index": "flat", "count": 3, "index_bytes": 10, "index_hash": "00ff"}' > "$c/json/meta.json"
 printf '{"box": [2, 3, 10, 12], "points": [[4, 5, 1], [8, 9, 0]], "slice": 2, "axis": "axial"}' > "$c/json/prompt.json"
 printf '{"points": [[1, 2, 3], [4.5, 5, 6]], "space": "lps"}' > "$c/json/points.json"
 printf 'age=62,sex=F,family-history=1,emphysema=0' > "$c/json/patient.txt"

@@ -1,9 +1,10 @@
 /* Every CSV the commands read: the generic reader, then the same text as
  * each typed table (detection candidates and annotations, classifier
- * scores and labels). */
+ * scores and labels, rag-index cases with their label lists). */
 #include "fuzz_common.h"
 #include "medseg/csv.h"
 #include "medseg/metrics.h"
+#include "medseg/rag.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,5 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char labp[200];
     snprintf(labp, sizeof labp, "%s", lab);
     if (ms_binary_read(path, labp, &b) == MS_OK) ms_binary_free(&b);
+    ms_rag_cases cs;
+    if (ms_rag_cases_read(path, -1, &cs) == MS_OK) {
+        ms_rag_cases_shard(&cs, 1, 3);
+        ms_rag_cases_free(&cs);
+    }
     return 0;
 }

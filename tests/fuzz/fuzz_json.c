@@ -1,8 +1,9 @@
 /* The JSON inputs: 2-D prompt files, 3-D point files, model cards; and the
- * --patient text of detect-nodules. */
+ * --patient text of detect-nodules; a rag-index meta.json. */
 #include "fuzz_common.h"
 #include "medseg/lung.h"
 #include "medseg/model.h"
+#include "medseg/rag.h"
 #include "medseg/seg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -28,5 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[n] = '\0';
     ms_patient pt;
     ms_patient_parse(text, &pt, err, sizeof err);
+    fuzz_write("meta.json", data, size);
+    char *meta = NULL;
+    if (ms_rag_describe(fuzz_dir(), &meta) == MS_OK) free(meta);
     return 0;
 }
