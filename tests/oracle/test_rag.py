@@ -262,7 +262,7 @@ def test_retrieval(d):
     t = time.time()
     medseg("rag-index", "build", "-o", f"{d}/flat", "--cases", f"{d}/cases.csv", "-q")
     print(f"built {len(rows)} images in {time.time() - t:.1f} s")
-    step = int(os.environ.get("RAG_QUERY_STEP", "3"))
+    step = int(os.environ.get("RAG_QUERY_STEP", "1"))
     qs = queries[::step]
     t = time.time()
     ans = search(f"{d}/flat", [q for q, _ in qs], "--top-k", "10")
@@ -270,9 +270,7 @@ def test_retrieval(d):
     top1, top5, misses = rag_data.score(rows, qs, ans)
     print(f"retrieval: top-1 original or adjacent {top1:.4f}, original in top 5 {top5:.4f}; misses by series:",
           json.dumps({s: sum(1 for m in misses if m[0].split(':')[0] == s) for s in {m[0].split(':')[0] for m in misses}}))
-    # The issue asks 0.99 / 0.975; these floors hold what the descriptor
-    # reaches today so that it cannot silently get worse.
-    ck.check(top1 >= 0.95, f"top-1 {top1:.4f} >= 0.95")
+    ck.check(top1 >= 0.99, f"top-1 {top1:.4f} >= 0.99")
     ck.check(top5 >= 0.975, f"top-5 {top5:.4f} >= 0.975")
     test_ivf_recall(d, rows, qs, ans)
 
