@@ -78,9 +78,10 @@ static int build_or_add(const char *verb, const char *dir)
     if (!st && shard_opt) ms_rag_cases_shard(&cs, si, sn);
     double t0 = ms_now();
     if (!st) st = !strcmp(verb, "build") ? ms_rag_build(dir, &cs, &o) : ms_rag_add(dir, &cs, &o);
+    double secs = ms_now() - t0;
     if (!st)
-        ms_info("rag-index %s: %d cases embedded into %s in %.1f s (%.0f images/s)", verb, cs.n, dir, ms_now() - t0,
-                cs.n / (ms_now() - t0 > 1e-9 ? ms_now() - t0 : 1e-9));
+        ms_info("rag-index %s: %d cases embedded into %s in %.1f s (%.0f images/s)", verb, cs.n, dir, secs,
+                cs.n / (secs > 1e-9 ? secs : 1e-9));
     ms_rag_cases_free(&cs);
     return report_status(st);
 }

@@ -2,6 +2,13 @@
 
 #include <math.h>
 
+uint64_t ms_fnv1a64(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
 uint64_t ms_hash64(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ULL;

@@ -8,6 +8,7 @@
 
 #include "medseg/model.h"
 #include "medseg/rag.h"
+#include "medseg/rng.h"
 
 struct ms_embedder {
     ms_model *model;         /* NULL: classical */
@@ -22,11 +23,10 @@ static ms_status file_hash(const char *path, char *out, size_t n)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) return ms_fail(MS_ERR_INPUT, "%s: cannot read the model", path);
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = MS_FNV1A_START;
     unsigned char buf[65536];
     size_t got;
-    while ((got = fread(buf, 1, sizeof buf, fp)) > 0)
-        for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * 1099511628211ULL;
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) h = ms_fnv1a64(h, buf, got);
     fclose(fp);
     snprintf(out, n, "fnv1a64:%016llx", (unsigned long long)h);
     return MS_OK;

@@ -98,7 +98,12 @@ ms_status ms_faiss_search(const ms_faiss *ix, int64_t nq, const float *q, int k,
             hnsw->hnsw.efSearch = probes > k ? probes : k;
         }
         static_assert(sizeof(idx_t) == sizeof(int64_t), "FAISS ids are 64-bit");
-        ix->index->search((idx_t)nq, q, (idx_t)k, sim, reinterpret_cast<idx_t *>(ids));
+        /* From 20 queries on, FAISS hands flat search to BLAS, which with
+         * Debian's reference BLAS is slower than its own loops: batches of 16. */
+        const int64_t batch = 16, d = ix->index->d;
+        for (int64_t at = 0; at < nq; at += batch)
+            ix->index->search((idx_t)(nq - at < batch ? nq - at : batch), q + at * d, (idx_t)k, sim + at * k,
+                              reinterpret_cast<idx_t *>(ids + at * k));
     });
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "medseg/log.h"
+#include "medseg/rng.h"
 #include "medseg/textfile.h"
 #include "rag_internal.h"
 
@@ -51,13 +52,10 @@ static ms_status file_stamp(const char *path, int64_t *bytes, char *hash, size_t
         if (fp) fclose(fp);
         return ms_fail(MS_ERR_INPUT, "%s: cannot read", path);
     }
-    uint64_t h = 1469598103934665603ULL;
+    uint64_t h = MS_FNV1A_START;
     unsigned char buf[65536];
     int64_t at[2] = {0, *bytes > (int64_t)sizeof buf ? *bytes - (int64_t)sizeof buf : 0};
-    for (int k = 0; k < 2; k++) {
-        size_t got = fseeko(fp, at[k], SEEK_SET) ? 0 : fread(buf, 1, sizeof buf, fp);
-        for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * 1099511628211ULL;
-    }
+    for (int k = 0; k < 2; k++) h = ms_fnv1a64(h, buf, fseeko(fp, at[k], SEEK_SET) ? 0 : fread(buf, 1, sizeof buf, fp));
     fclose(fp);
     snprintf(hash, n, "%016llx", (unsigned long long)h);
     return MS_OK;

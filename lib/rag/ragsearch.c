@@ -155,11 +155,7 @@ static ms_status candidates(ms_rag *r, const float *vec, int nq, int k, int prob
     int64_t *ids = malloc(nk * sizeof *ids);
     *out = malloc(nk * sizeof **out);
     ms_status rc = sim && ids && *out ? MS_OK : ms_fail(MS_ERR_NOMEM, "search: out of memory");
-    /* At 20 queries and more FAISS hands flat search to BLAS, which on a
-     * reference BLAS is several times slower than its own loops. */
-    for (int q = 0; !rc && q < nq; q += 16)
-        rc = ms_faiss_search(r->ix, nq - q < 16 ? nq - q : 16, vec + (size_t)q * (size_t)r->meta.dim, k, probes,
-                             sim + (size_t)q * (size_t)k, ids + (size_t)q * (size_t)k);
+    if (!rc) rc = ms_faiss_search(r->ix, nq, vec, k, probes, sim, ids);
     if (!rc) {
         for (size_t i = 0; i < nk; i++) (*out)[i] = (scored){ids[i], sim[i], (int)(i / (size_t)k)};
         *m = best_per_id(*out, (int)nk);
@@ -175,20 +171,6 @@ static ms_status begin_result(ms_rag *r, int *k, ms_rag_result *out)
     if (*k > r->meta.count) *k = (int)r->meta.count;
     out->hit = calloc((size_t)(*k ? *k : 1), sizeof *out->hit);
     return out->hit ? MS_OK : ms_fail(MS_ERR_NOMEM, "search: out of memory");
-}
-
-ms_status ms_rag_search_vector(ms_rag *r, const float *vec, int k, double min_sim, int probes, ms_rag_result *out)
-{
-    double t0 = ms_now();
-    scored *s = NULL;
-    int m = 0;
-    ms_status rc = begin_result(r, &k, out);
-    if (!rc && k) rc = candidates(r, vec, 1, k, probes, &s, &m);
-    if (!rc) rc = fill_hits(r, s, m, k, min_sim, out);
-    free(s);
-    if (rc) ms_rag_result_free(out);
-    else out->search_ms = (ms_now() - t0) * 1e3;
-    return rc;
 }
 
 /* A query's framing relative to the indexed image is unknown within a

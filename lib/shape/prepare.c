@@ -189,9 +189,7 @@ static ms_status draw_points(ms_shape *s, const ms_shape_opts *o)
 
 static uint64_t name_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return ms_fnv1a64(MS_FNV1A_START, s, strlen(s));
 }
 
 static ms_status load(ms_shape *s, const char *path, const ms_shape_opts *o, ms_class_volume *cv, ms_mesh *uni)

@@ -127,8 +127,6 @@ typedef struct ms_rag_result {
 /* The k nearest cases with similarity >= min_sim; probes 0 = default. */
 ms_status ms_rag_search(ms_rag *r, const ms_image2d *im, const int64_t *region, int k, double min_sim, int probes,
                         ms_rag_result *out);
-/* The same for a vector already embedded. */
-ms_status ms_rag_search_vector(ms_rag *r, const float *vec, int k, double min_sim, int probes, ms_rag_result *out);
 void ms_rag_result_free(ms_rag_result *res);
 void ms_rag_case_free(ms_rag_case *c);
 
