@@ -49,6 +49,7 @@ fuzz: build
 bench: build
 	@./tests/bench/run.sh $(BUILD)/cli/medseg
 	@./tests/bench/ops.sh $(BUILD)
+	@./tests/bench/io.sh $(BUILD)
 	@./tests/bench/prepare.sh $(BUILD)
 	@/usr/bin/python3 tests/bench/segment_methods.py $(BUILD)/cli/medseg
 	@./tests/bench/validate.sh $(BUILD)

@@ -13,6 +13,7 @@
 
 #include <nifti2_io.h>
 
+#include "gz.h"
 #include "medseg/atomic_file.h"
 #include "medseg/io.h"
 #include "medseg/log.h"
@@ -131,12 +132,10 @@ static int64_t zero_nonfinite(void *data, size_t n, int datatype)
     return bad;
 }
 
-/* The voxels, read here rather than by nifti_image_load(): through a 1 MiB
- * zlib buffer, and without niftilib's silent replacement of NaN. */
-static ms_status read_data(const char *path, nifti_image *nim, int64_t *nonfinite)
+/* The zlib path: streams libdeflate does not take (damaged or truncated
+ * ones, whose faults zlib names), through a 1 MiB buffer. */
+static ms_status read_zlib(const char *path, const nifti_image *nim, size_t total, unsigned char **out)
 {
-    size_t n = (size_t)nim->nvox, size = (size_t)nim->nbyper, total;
-    if (__builtin_mul_overflow(n, size, &total)) return ms_fail(MS_ERR_INPUT, "%s: image size overflows", path);
     unsigned char *buf = NULL;
     ms_status st = ms_alloc_array((void **)&buf, total ? total : 1, 1, 0, path);
     if (st) return st;
@@ -160,6 +159,22 @@ static ms_status read_data(const char *path, nifti_image *nim, int64_t *nonfinit
         return ms_fail(MS_ERR_INPUT, "%s: image data is truncated (%zu of %zu bytes after vox_offset %lld)", path, got,
                        total, (long long)nim->iname_offset);
     }
+    *out = buf;
+    return MS_OK;
+}
+
+/* The voxels, read here rather than by nifti_image_load(): inflated by
+ * libdeflate into the size the header fixes (zlib for what it cannot
+ * take), and without niftilib's silent replacement of NaN. */
+static ms_status read_data(const char *path, nifti_image *nim, int64_t *nonfinite)
+{
+    size_t n = (size_t)nim->nvox, size = (size_t)nim->nbyper, total;
+    if (__builtin_mul_overflow(n, size, &total)) return ms_fail(MS_ERR_INPUT, "%s: image size overflows", path);
+    unsigned char *buf = NULL;
+    int handled = 0;
+    ms_status st = ms_gz_read_span(path, (size_t)nim->iname_offset, total, &buf, &handled);
+    if (!st && !handled) st = read_zlib(path, nim, total, &buf);
+    if (st) return st;
     if (size > 1 && nim->byteorder != nifti_short_order()) swap_bytes(buf, n, (int)size);
     *nonfinite = zero_nonfinite(buf, n, nim->datatype);
     free(nim->data);
@@ -509,41 +524,18 @@ static ms_status serialise(nifti_image *nim, unsigned char *hdr, size_t *hdr_len
     return MS_OK;
 }
 
-typedef struct {
-    FILE *fp;
-    gzFile gz;
-} sink;
-
-static int sink_write(sink *s, const void *buf, size_t n)
-{
-    const char *p = buf;
-    while (n > 0) {
-        unsigned chunk = n > (1u << 30) ? (1u << 30) : (unsigned)n;
-        if (s->gz) {
-            if (gzwrite(s->gz, p, chunk) != (int)chunk) return 0;
-        } else if (fwrite(p, 1, chunk, s->fp) != chunk) return 0;
-        p += chunk;
-        n -= chunk;
-    }
-    return 1;
-}
-
 static ms_status write_file(const char *tmp, const char *path, const unsigned char *hdr, size_t hdr_len,
                             const ms_volume *v, int gz_level)
 {
-    sink s = {0};
-    int gz = ms_path_has_suffix(path, ".gz");
-    if (gz) {
-        char mode[8];
-        snprintf(mode, sizeof mode, "wb%d", gz_level > 0 && gz_level <= 9 ? gz_level : 6);
-        s.gz = gzopen(tmp, mode);
-        if (s.gz) gzbuffer(s.gz, 1 << 20);
-    } else s.fp = fopen(tmp, "wb");
-    if (!s.gz && !s.fp) return ms_fail(MS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) return ms_fail(MS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
     size_t nbytes = ms_volume_nvox(v) * ms_dtype_size(v->dtype);
-    int ok = sink_write(&s, hdr, hdr_len) && sink_write(&s, v->data, nbytes);
-    if (s.gz) ok = (gzclose(s.gz) == Z_OK) && ok;
-    else ok = (fclose(s.fp) == 0) && ok;
+    int ok;
+    if (ms_path_has_suffix(path, ".gz"))
+        ok = ms_gz_write(fp, hdr, hdr_len, v->data, nbytes, gz_level > 0 && gz_level <= 12 ? gz_level : MS_GZ_DEFAULT_LEVEL);
+    else
+        ok = fwrite(hdr, 1, hdr_len, fp) == hdr_len && fwrite(v->data, 1, nbytes, fp) == nbytes;
+    ok = (fclose(fp) == 0) && ok;
     return ok ? MS_OK : ms_fail(MS_ERR_IO, "%s: write failed (disk full?)", path);
 }
 

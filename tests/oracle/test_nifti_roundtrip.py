@@ -94,4 +94,54 @@ for f in ("int16_v1.nii.gz", "float32_v2.nii"):
     c.check(js["orientation"] == "".join(nib.aff2axcodes(img.affine)), f"orientation {js['orientation']}")
     data = np.asanyarray(img.dataobj)
     c.check(js["min"] == float(data.min()) and js["max"] == float(data.max()), f"info range {f}")
+# .nii.gz output is a series of gzip members compressed in parallel: Python's
+# gzip (as nibabel) and zlib (gunzip) read it as one stream; the bytes do not
+# depend on the thread count; a volume spanning several 1 MiB blocks.
+import gzip, subprocess, zlib
+zz, yy, xx = np.meshgrid(np.arange(40), np.arange(150), np.arange(160), indexing="ij")
+field = 400 * np.sin(xx / 9.0) * np.cos(yy / 13.0) + 10 * zz + rng.integers(-3, 4, size=xx.shape)
+big = np.ascontiguousarray(field.transpose(2, 1, 0)).astype(np.int16)
+src = os.path.join(d, "big.nii")
+nib.save(nib.Nifti1Image(big, aff), src)
+outs = []
+for t in (1, 2, 3):
+    dst = os.path.join(d, f"big_t{t}.nii.gz")
+    medseg("convert", src, dst, "--threads", t)
+    outs.append(open(dst, "rb").read())
+c.check(outs[0] == outs[1] == outs[2], "gzip output depends on the thread count")
+c.check(np.array_equal(np.asanyarray(nib.load(os.path.join(d, "big_t2.nii.gz")).dataobj), big), "multi-member: nibabel")
+members, rest = 0, outs[0]
+while rest:
+    z = zlib.decompressobj(31)
+    z.decompress(rest)
+    rest, members = z.unused_data, members + 1
+c.check(members >= 3, f"expected several gzip members, found {members}")
+inflated = gzip.decompress(outs[0])
+c.check(len(inflated) == 352 + big.nbytes and inflated[352:] == big.tobytes(order="F"),
+        "members inflate to header and voxels")
+gunzip = subprocess.run(["gzip", "-t", os.path.join(d, "big_t1.nii.gz")], capture_output=True)
+c.check(gunzip.returncode == 0, "gzip -t rejects the multi-member file")
+for lv in (1, 9):
+    dst = os.path.join(d, f"big_l{lv}.nii.gz")
+    medseg("convert", src, dst, "--gz-level", lv)
+    c.check(np.array_equal(np.asanyarray(nib.load(dst).dataobj), big), f"--gz-level {lv}: data")
+c.check(os.path.getsize(os.path.join(d, "big_l9.nii.gz")) < os.path.getsize(os.path.join(d, "big_l1.nii.gz")),
+        "--gz-level 9 is not smaller than 1")
+
+# A stream that inflates to more than the header implies (an extra member
+# with data, or one member too long) is refused (exit 3), and so is one that
+# inflates to less.
+plain = open(src, "rb").read()
+for name, payload in (("extra_member", gzip.compress(plain) + gzip.compress(b"\0" * 4096)),
+                      ("too_long", gzip.compress(plain + b"\1" * 100)),
+                      ("too_short", gzip.compress(plain[:-100]))):
+    bad = os.path.join(d, f"{name}.nii.gz")
+    open(bad, "wb").write(payload)
+    r = medseg("info", bad, check=False)
+    c.check(r.returncode == 3, f"{name}: exit {r.returncode}, want 3 ({r.stderr.strip()})")
+    c.check(len(r.stderr.strip().splitlines()) == 1, f"{name}: message not one line: {r.stderr!r}")
+# Empty members after the data (as some tools append) are harmless.
+okf = os.path.join(d, "empty_member.nii.gz")
+open(okf, "wb").write(gzip.compress(plain) + gzip.compress(b""))
+c.check(medseg("info", okf, check=False).returncode == 0, "an empty trailing member is refused")
 c.done()
