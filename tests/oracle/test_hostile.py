@@ -133,7 +133,7 @@ expect(["segment", base, "-o", os.path.join(T, "s.nii"), "--slice", "-7", "--box
        os.path.join(T, "s.nii"), "--slice -7")
 expect(["segment", base, "-o", os.path.join(T, "s.nii"), "--box", "2,2,9,9", "--window", "nan,400"], 2,
        "--window expects", os.path.join(T, "s.nii"), "--window nan")
-expect(["convert", base, os.path.join(T, "g.nii.gz"), "--gz-level", "99"], 2, "--gz-level must be 0..9",
+expect(["convert", base, os.path.join(T, "g.nii.gz"), "--gz-level", "99"], 2, "--gz-level must be 0..12",
        os.path.join(T, "g.nii.gz"), "--gz-level 99")
 expect(["validate", "seg", "--pred", base, "--ref", base, "--labels", "99999999999999999999"], 2, "--labels expects",
        what="--labels overflow")
