@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs what medseg needs from Debian's packages, only what is missing.
-# Build: compilers, CMake, zlib, libdeflate, libpng, niftilib, DCMTK, cJSON, SQLite, FAISS (static, with BLAS and
+# Build: compilers, CMake, zlib, libdeflate, OpenJPEG, libpng, niftilib, DCMTK, cJSON, SQLite, FAISS (static, with BLAS and
 # LAPACK), LibTorch (the model plugin).
 # Sanitizers and fuzzing: clang-14 with its runtimes (make check-ubsan, make fuzz).
 # Tests: the oracles (nibabel, pydicom, numpy, scipy, scikit-image, Open3D, scikit-learn) and dcm2niix.
 set -eu
-pkgs="build-essential cmake pkg-config zlib1g-dev libdeflate-dev libpng-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
+pkgs="build-essential cmake pkg-config zlib1g-dev libdeflate-dev libopenjp2-7-dev libpng-dev libnifti2-dev libdcmtk-dev dcmtk libcjson-dev
 libsqlite3-dev libfaiss-dev libblas-dev liblapack-dev
 clang-14 libclang-rt-14-dev libomp-14-dev
 libtorch-dev

@@ -1,9 +1,11 @@
 // The DCMTK shim: everything that touches DCMTK is here, behind the plain C
 // functions declared in dcm_shim.h. No exceptions or C++ types cross it.
 #include "dcm_shim.h"
+#include "j2k.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 namespace {
 
@@ -153,8 +156,43 @@ static ms_status decode_error(const char *path, const ms_dcm_header *h)
 {
     DcmXfer x(h->transfer_syntax);
     return ms_fail(MS_ERR_INPUT, "%s: cannot decode pixel data in transfer syntax %s (%s); "
-                   "supported: uncompressed, RLE, JPEG baseline/extended/lossless, JPEG-LS",
+                   "supported: uncompressed, RLE, JPEG baseline/extended/lossless, JPEG-LS, JPEG 2000, HTJ2K",
                    path, x.getXferName(), h->transfer_syntax);
+}
+
+// JPEG 2000 (1.2.840.10008.1.2.4.90/.91) and HTJ2K (.201-.203).
+static int is_j2k(const char *ts)
+{
+    static const char *const uids[] = {"1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.201",
+                                       "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203"};
+    for (const char *u : uids)
+        if (strcmp(ts, u) == 0) return 1;
+    return 0;
+}
+
+// A single frame's codestream: every fragment after the offset table, in
+// order (an encoder may split one frame into several fragments).
+static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header *h, int32_t *out)
+{
+    DcmElement *el = NULL;
+    if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el) return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
+    DcmPixelData *pd = OFstatic_cast(DcmPixelData *, el);
+    E_TransferSyntax xfer = EXS_Unknown;
+    const DcmRepresentationParameter *param = NULL;
+    pd->getOriginalRepresentationKey(xfer, param);
+    DcmPixelSequence *seq = NULL;
+    if (pd->getEncapsulatedRepresentation(xfer, param, seq).bad() || !seq)
+        return ms_fail(MS_ERR_INPUT, "%s: JPEG 2000 pixel data is not encapsulated", path);
+    std::vector<unsigned char> code;
+    for (unsigned long i = 1; i < seq->card(); i++) {
+        DcmPixelItem *item = NULL;
+        Uint8 *frag = NULL;
+        if (seq->getItem(item, i).bad() || !item) break;
+        Uint32 len = item->getLength();
+        if (len && item->getUint8Array(frag).good() && frag) code.insert(code.end(), frag, frag + len);
+    }
+    if (code.empty()) return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment", path);
+    return ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, out);
 }
 
 extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out)
@@ -163,6 +201,7 @@ extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h
     DcmFileFormat ff;
     if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
+    if (is_j2k(h->transfer_syntax)) return read_j2k(path, ds, h, out);
     if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() ||
         !ds->canWriteXfer(EXS_LittleEndianExplicit))
         return decode_error(path, h);

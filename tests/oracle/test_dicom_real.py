@@ -1,9 +1,10 @@
 """Real series from ../shared/data: medseg convert agrees with dcm2niix (same
 intensity at the same LPS position) and with pydicom's pixel values at the
 positions the DICOM headers give; the GE gantry-tilt series with uneven
-spacing is checked slice by slice against pydicom; a JPEG 2000 series is
-refused with exit 3 and no output."""
+spacing is checked slice by slice against pydicom; a JPEG 2000 series
+decodes bit-exact against dcm2niix, and a damaged one is exit 3, no output."""
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -98,13 +99,43 @@ c.check(n >= 14, f"ge-tilt: only {n} input slices coincide with output slices")
 # the tilt in a sheared affine instead, so pydicom's positions above are the
 # oracle here rather than dcm2niix's corrected grid.
 
-# JPEG 2000 cannot be decoded by Debian's DCMTK: exit 3, one line, no output.
+# JPEG 2000 (lossless, from a Siemens scanner) through OpenJPEG: bit-exact
+# against dcm2niix, which links OpenJPEG too, voxel for voxel through both
+# affines (dcm2niix flips the rows); a damaged codestream header is exit 3,
+# one line, no output.
 j2k = os.path.join(base, "totalsegmentator/example_ct_dicom_jpeg2000")
 out = os.path.join(d, "j2k.nii.gz")
-r = medseg("convert", j2k, out, check=False)
-c.check(r.returncode == 3, f"JPEG 2000 exit code {r.returncode}")
-c.check("JPEG 2000" in r.stderr and r.stderr.count("\n") == 1, f"JPEG 2000 message: {r.stderr!r}")
-c.check(not os.path.exists(out) and not glob.glob(os.path.join(d, ".j2k*")), "no output after failure")
+medseg("convert", j2k, out)
+ours = nib.load(out)
+if shutil.which("dcm2niix"):
+    pd = os.path.join(d, "j2k_peer")
+    os.makedirs(pd)
+    subprocess.run(["dcm2niix", "-z", "y", "-f", "peer", "-o", pd, j2k], capture_output=True, check=True)
+    peer = nib.load(os.path.join(pd, "peer.nii.gz"))
+    m = np.linalg.inv(peer.affine) @ ours.affine
+    c.check(np.allclose(m[:3, :3], np.diag([1, -1, 1]), atol=1e-6) and abs(m[1, 3] - (ours.shape[1] - 1)) < 1e-3,
+            f"JPEG 2000: affine differs from dcm2niix's beyond its row flip:\n{m}")
+    a, b = np.asanyarray(ours.dataobj).astype(np.float64), peer.get_fdata()[:, ::-1, :]
+    c.check(a.shape == b.shape and np.array_equal(a, b), "JPEG 2000: voxels differ from dcm2niix")
+    c.check(a.min() == -1024 and a.max() > 1000, f"JPEG 2000: HU range {a.min()}..{a.max()}")
+else:
+    print("SKIP: dcm2niix is absent; JPEG 2000 is checked for shape only")
+c.check(ours.shape == (512, 512, 20), f"JPEG 2000 shape {ours.shape}")
+info = json.loads(medseg("info", "--json", j2k).stdout)
+ts = info.get("dicom", {}).get("transfer_syntax")
+c.check(ts == "1.2.840.10008.1.2.4.90", f"info transfer syntax {ts}")
+bad = os.path.join(d, "j2k_bad")
+os.makedirs(bad)
+src = sorted(glob.glob(os.path.join(j2k, "*")))[0]
+raw = bytearray(open(src, "rb").read())
+soc = raw.find(b"\xff\x4f\xff\x51")
+raw[soc + 4:soc + 44] = b"\xff" * 40   # the SIZ segment: image size and components
+open(os.path.join(bad, "x.dcm"), "wb").write(raw)
+out = os.path.join(d, "j2k_bad.nii.gz")
+r = medseg("convert", bad, out, check=False)
+c.check(r.returncode == 3, f"damaged JPEG 2000 exit code {r.returncode}")
+c.check("JPEG 2000" in r.stderr and r.stderr.count("\n") == 1, f"damaged JPEG 2000 message: {r.stderr!r}")
+c.check(not os.path.exists(out), "no output after failure")
 
 # JPEG baseline (a CR radiograph): lossy JPEG decoders differ by a few grey
 # levels, so pydicom's decode is the oracle with a small tolerance.
