@@ -114,6 +114,26 @@ static ms_status read_gzip(const char *path, size_t offset, size_t nbytes, unsig
     return st;
 }
 
+/* Deflate codes at best 258 bytes in 2 bits (1032:1), so a header that
+ * implies more than that from the file's size lies, as does a plain file
+ * shorter than its header implies: refused before the buffer it claims is
+ * allocated (a 60-byte file could claim 2 GB). */
+static ms_status check_size(FILE *f, const char *path, size_t want, int gz)
+{
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0) return ms_fail(MS_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+    if (!gz && (double)want > (double)sb.st_size)
+        return ms_fail(MS_ERR_INPUT, "%s: image data is truncated (the header implies %zu bytes, the file has %lld)",
+                       path, want, (long long)sb.st_size);
+    double most = 1032.0 * (double)sb.st_size + 65536.0;
+    if (gz && (double)want > most)
+        return ms_fail(MS_ERR_INPUT,
+                       "%s: the header implies %zu bytes, more than a gzip file of %lld bytes can inflate to "
+                       "(truncated file or corrupt header)",
+                       path, want, (long long)sb.st_size);
+    return MS_OK;
+}
+
 ms_status ms_gz_read_span(const char *path, size_t offset, size_t nbytes, unsigned char **out, int *handled)
 {
     *handled = 0;
@@ -124,9 +144,10 @@ ms_status ms_gz_read_span(const char *path, size_t offset, size_t nbytes, unsign
     if (!f) return ms_fail(MS_ERR_INPUT, "%s: cannot open: %s", path, strerror(errno));
     unsigned char magic[2] = {0};
     int gz = fread(magic, 1, 2, f) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    ms_status st = gz ? MS_OK : read_plain(f, path, offset, nbytes, out, handled);
+    ms_status st = check_size(f, path, want, gz);
+    if (!st && !gz) st = read_plain(f, path, offset, nbytes, out, handled);
     fclose(f);
-    return gz ? read_gzip(path, offset, nbytes, out, handled) : st;
+    return gz && !st ? read_gzip(path, offset, nbytes, out, handled) : st;
 }
 
 typedef struct {

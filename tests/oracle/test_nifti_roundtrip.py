@@ -140,6 +140,21 @@ for name, payload in (("extra_member", gzip.compress(plain) + gzip.compress(b"\0
     r = medseg("info", bad, check=False)
     c.check(r.returncode == 3, f"{name}: exit {r.returncode}, want 3 ({r.stderr.strip()})")
     c.check(len(r.stderr.strip().splitlines()) == 1, f"{name}: message not one line: {r.stderr!r}")
+# A header claiming far more than the file can hold (deflate inflates at
+# most 1032:1; a plain file cannot be shorter than its data) is refused
+# before the claimed buffer is allocated (1200^3 int16 is 3.5 GB).
+hdr = nib.Nifti1Header()
+hdr.set_data_shape((1200, 1200, 1200))
+hdr.set_data_dtype(np.int16)
+hdr["vox_offset"] = 352
+hdr["magic"] = b"n+1"
+claim = hdr.binaryblock + b"\0" * 4 + b"\0" * 1000
+for name, payload in (("claims_gz.nii.gz", gzip.compress(claim)), ("claims_plain.nii", claim)):
+    bad = os.path.join(d, name)
+    open(bad, "wb").write(payload)
+    r = medseg("info", bad, check=False)
+    want = "more than a gzip file" if name.endswith(".gz") else "the file has"
+    c.check(r.returncode == 3 and want in r.stderr, f"{name}: exit {r.returncode} ({r.stderr.strip()})")
 # Empty members after the data (as some tools append) are harmless.
 okf = os.path.join(d, "empty_member.nii.gz")
 open(okf, "wb").write(gzip.compress(plain) + gzip.compress(b""))
