@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "dcm_shim.h"
+#include "dicom_pixels.h"
 #include "medseg/dicom.h"
 #include "medseg/log.h"
 #include "medseg/memory.h"
@@ -344,7 +345,7 @@ static void build_affine(const geometry *g, const ms_dcm_header *h0, double a[4]
 
 typedef struct {
     slice *sl;
-    int32_t *raw;
+    ms_volume *stack;
     size_t per_slice;
     ms_status st;
     int err_slice;
@@ -355,8 +356,10 @@ typedef struct {
 static void read_slices(void *ctx, size_t b, size_t e)
 {
     pixel_job *j = ctx;
+    size_t bytes = j->per_slice * ms_dtype_size(j->stack->dtype);
     for (size_t s = b; s < e; s++) {
-        ms_status st = ms_dcm_read_pixels(j->sl[s].path, j->sl[s].h, j->raw + s * j->per_slice);
+        void *dst = (char *)j->stack->data + s * bytes;
+        ms_status st = ms_dcm_read_slice(j->sl[s].path, j->sl[s].h, dst, j->stack->dtype);
         if (st) {
             /* Keep the error of the lowest slice so the message is stable. */
             pthread_mutex_lock(&j->lock);
@@ -381,106 +384,82 @@ static ms_status check_pixel_format(const char *path, const ms_dcm_header *h)
     return MS_OK;
 }
 
-/* Integer rescale values keep an integer dtype (int16 when the values fit),
- * otherwise float32. */
-/* The stored values' range per slice, then through its slope (either
- * sign) and intercept: two integer comparisons per voxel, not four
- * floating-point operations. */
-static void rescaled_range(const slice *sl, int n, const int32_t *raw, size_t per, double *lo, double *hi)
+static ms_status rescale(const char *path, const slice *sl, int n, ms_volume *stack)
 {
-    *lo = INFINITY, *hi = -INFINITY;
-    for (int s = 0; s < n; s++) {
-        const int32_t *r = raw + (size_t)s * per;
-        int32_t a = r[0], b = r[0];
-        for (size_t i = 1; i < per; i++) {
-            a = r[i] < a ? r[i] : a;
-            b = r[i] > b ? r[i] : b;
-        }
-        double m = sl[s].h->slope, c = sl[s].h->intercept, x = a * m + c, y = b * m + c;
-        *lo = fmin(*lo, fmin(x, y)), *hi = fmax(*hi, fmax(x, y));
-    }
-}
-
-/* One typed loop per output type (the hot path of reading a series). */
-#define STORE(T, CONV)                                                   \
-    for (int s = 0; s < n; s++) {                                        \
-        const int32_t *r = raw + (size_t)s * per;                        \
-        T *d = (T *)v->data + (size_t)s * per;                           \
-        double m = sl[s].h->slope, c = sl[s].h->intercept;               \
-        for (size_t i = 0; i < per; i++) d[i] = (T)CONV(r[i] * m + c);   \
-    }
-
-static void store_rescaled(const slice *sl, int n, const int32_t *raw, size_t per, ms_volume *v)
-{
-    switch (v->dtype) {
-    case MS_I16: STORE(int16_t, ) break;
-    case MS_I32: STORE(int32_t, ) break;
-    case MS_F32: STORE(float, ) break;
-    default: STORE(double, ) break;
-    }
-}
-#undef STORE
-
-static ms_status rescale(const char *path, slice *sl, int n, const int32_t *raw, size_t per, ms_volume *stack)
-{
-    int integer = 1;
-    for (int s = 0; s < n; s++)
-        integer &= sl[s].h->slope == floor(sl[s].h->slope) && sl[s].h->intercept == floor(sl[s].h->intercept);
-    double lo, hi;
-    rescaled_range(sl, n, raw, per, &lo, &hi);
-    ms_dtype t = !integer ? MS_F32 : (lo >= -32768 && hi <= 32767) ? MS_I16 : (lo >= INT32_MIN && hi <= INT32_MAX) ? MS_I32 : MS_F64;
-    int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n};
-    ms_status st = ms_volume_alloc(stack, dim, t, path);
-    if (!st) store_rescaled(sl, n, raw, per, stack);
+    double *m = NULL, *c = NULL;
+    ms_status st = ms_alloc_array((void **)&m, (size_t)n, sizeof *m, 0, path);
+    if (!st) st = ms_alloc_array((void **)&c, (size_t)n, sizeof *c, 0, path);
+    for (int s = 0; !st && s < n; s++) m[s] = sl[s].h->slope, c[s] = sl[s].h->intercept;
+    if (!st) st = ms_dcm_rescale(path, m, c, stack);
+    free(m);
+    free(c);
     return st;
 }
 
-/* Linear interpolation along the stacking line onto an even grid. */
+/* Linear interpolation along the stacking line onto an even grid, one
+ * typed loop per dtype. */
+#define LERP(T, ROUND)                                                                  \
+    do {                                                                                \
+        const T *a_ = (const T *)in->data + (size_t)s * per, *b_ = a_ + per;            \
+        T *o_ = (T *)out->data + (size_t)k * per;                                       \
+        for (size_t i = 0; i < per; i++) o_[i] = (T)ROUND((1 - w) * a_[i] + w * b_[i]); \
+    } while (0)
+
+static void lerp_slice(const ms_volume *in, int s, double w, ms_volume *out, int k, size_t per)
+{
+    switch (in->dtype) {
+    case MS_U8: LERP(uint8_t, nearbyint); break;
+    case MS_I16: LERP(int16_t, nearbyint); break;
+    case MS_U16: LERP(uint16_t, nearbyint); break;
+    case MS_I32: LERP(int32_t, nearbyint); break;
+    case MS_F32: LERP(float, ); break;
+    default: LERP(double, ); break;
+    }
+}
+#undef LERP
+
 static ms_status resample_even(const char *path, const ms_volume *in, const geometry *g, int n_in, ms_volume *out)
 {
     int64_t dim[3] = {in->dim[0], in->dim[1], g->n_out};
     ms_status st = ms_volume_alloc(out, dim, in->dtype, path);
     if (st) return st;
     size_t per = (size_t)in->dim[0] * (size_t)in->dim[1];
-    int integer = ms_dtype_is_integer(in->dtype);
     int s = 0;
     for (int k = 0; k < g->n_out; k++) {
         double u = k * g->step;
         while (s < n_in - 2 && g->u[s + 1] < u) s++;
         double w = (u - g->u[s]) / (g->u[s + 1] - g->u[s]);
-        w = fmin(1.0, fmax(0.0, w));
-        for (size_t i = 0; i < per; i++) {
-            double x = (1 - w) * ms_volume_get(in, s * per + i) + w * ms_volume_get(in, (s + 1) * per + i);
-            ms_volume_set(out, k * per + i, integer ? nearbyint(x) : x);
-        }
+        lerp_slice(in, s, fmin(1.0, fmax(0.0, w)), out, k, per);
     }
     return MS_OK;
 }
 
 static ms_status read_pixels(const char *path, slice *sl, int n, const geometry *g, ms_volume *v)
 {
-    for (int s = 0; s < n; s++) {
-        ms_status st = check_pixel_format(sl[s].path, sl[s].h);
-        if (st) return st;
-    }
-    int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n > g->n_out ? n : g->n_out};
+    const ms_dcm_header **hs = NULL;
+    ms_status st = ms_alloc_array((void **)&hs, (size_t)n, sizeof *hs, 0, path);
+    for (int s = 0; !st && s < n; s++) st = check_pixel_format(sl[s].path, hs[s] = sl[s].h);
+    ms_dtype stage = st ? MS_I16 : ms_dcm_stage_type(hs, n);
+    free(hs);
+    if (st) return st;
+    /* The stack, the output when the rescale fits its type, else a second
+     * volume of the output type while converting. */
+    int64_t dim[3] = {sl[0].h->cols, sl[0].h->rows, n};
     size_t nvox;
-    ms_status st = ms_volume_size(dim, MS_I32, &nvox, NULL, path);
+    st = ms_volume_size(dim, stage, &nvox, NULL, path);
     double mm3 = g->step * (sl[0].h->has_spacing ? sl[0].h->pixel_spacing[0] * sl[0].h->pixel_spacing[1] : 1);
-    if (!st) st = ms_memory_check_input(nvox, sizeof(int32_t) + sizeof(float), mm3, path);
-    if (st) return st;
-    pixel_job j = {sl, NULL, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER};
-    st = ms_alloc_array((void **)&j.raw, j.per_slice * (size_t)n, sizeof(int32_t), 0, path);
-    if (st) return st;
-    ms_parallel_for((size_t)n, 1, read_slices, &j);
+    if (!st) st = ms_memory_check_input(nvox, ms_dtype_size(stage) + sizeof(float), mm3, path);
     ms_volume stack = {0};
-    if (j.err_slice >= 0) st = ms_fail(j.st, "%s", j.err);
-    else st = rescale(path, sl, n, j.raw, j.per_slice, &stack);
-    free(j.raw);
+    if (!st) st = ms_volume_alloc(&stack, dim, stage, path);
     if (st) return st;
-    if (g->n_out == n) {
-        *v = stack;
-        return MS_OK;
+    pixel_job j = {sl, &stack, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER};
+    ms_parallel_for((size_t)n, 1, read_slices, &j);
+    if (j.err_slice >= 0) st = ms_fail(j.st, "%s", j.err);
+    else st = rescale(path, sl, n, &stack);
+    if (st || g->n_out == n) {
+        if (st) ms_volume_free(&stack);
+        else *v = stack;
+        return st;
     }
     st = resample_even(path, &stack, g, n, v);
     ms_volume_free(&stack);

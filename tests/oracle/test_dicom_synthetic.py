@@ -9,14 +9,17 @@ from common import need, medseg, tmpdir, Checker
 
 np, nib, pydicom = need("numpy", "nibabel", "pydicom")
 from pydicom.dataset import FileDataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid, CTImageStorage
+from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid, CTImageStorage
 
 c = Checker()
 root = tmpdir()
 rng = np.random.default_rng(11)
 
 
-def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, series_uid=None, signed=False):
+def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, series_uid=None, signed=False,
+                 bits=(16, 16), implicit=False, trailer=False):
+    """arrays hold the stored words themselves when bits[1] < bits[0]
+    (high bits may carry garbage the reader must mask away)."""
     os.makedirs(folder, exist_ok=True)
     series_uid = series_uid or generate_uid()
     names = [f"{random.random():.12f}.dcm" for _ in arrays]   # order must not matter
@@ -24,7 +27,7 @@ def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, s
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = CTImageStorage
         meta.MediaStorageSOPInstanceUID = generate_uid()
-        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
         ds = FileDataset(None, {}, file_meta=meta, preamble=b"\0" * 128)
         ds.SOPClassUID = CTImageStorage
         ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
@@ -41,13 +44,15 @@ def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, s
         ds.Rows, ds.Columns = arr.shape
         ds.SamplesPerPixel = 1
         ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.BitsAllocated = 16
-        ds.BitsStored = 16
-        ds.HighBit = 15
+        ds.BitsAllocated, ds.BitsStored, ds.HighBit = bits[0], bits[1], bits[1] - 1
         ds.PixelRepresentation = 1 if signed else 0
         ds.RescaleSlope = f"{slope}"
         ds.RescaleIntercept = f"{inter}"
-        ds.PixelData = arr.astype(np.int16 if signed else np.uint16).tobytes()
+        word = {8: np.uint8, 16: np.uint16}[bits[0]]
+        ds.PixelData = (arr.astype(np.int64) & np.iinfo(word).max).astype(word).tobytes()
+        if trailer:   # an element after Pixel Data: the file no longer ends with the values
+            ds.add_new(0xFFFCFFFC, "OB", b"\0" * 6)
+        ds.is_implicit_VR, ds.is_little_endian = implicit, True
         ds.save_as(os.path.join(folder, names[n]), write_like_original=False)
     return series_uid
 
@@ -151,4 +156,41 @@ c.check(js["dicom"]["tilted"] and abs(js["dicom"]["tilt_deg"] - 18.5) < 0.05, f"
 one = os.path.join(folder, sorted(os.listdir(folder))[0])
 js = json.loads(medseg("info", "--json", one).stdout)
 c.check(js["dims"][:2] == [12, 12] and js["dims"][2] == 1, "single DICOM file")
+
+# 7. stored formats: each staged in its narrowest type, values exact
+def stored_case(tag, arrays, expect, dtype, **kw):
+    folder = os.path.join(root, tag)
+    ipps = stack([1, 0, 0, 0, 1, 0], [0, 0, 0], [0, 0, 1.5], len(arrays))
+    write_series(folder, arrays, ipps, [1, 0, 0, 0, 1, 0], (0.7, 0.7), **kw)
+    out = os.path.join(root, tag + ".nii")
+    medseg("convert", folder, out)
+    img = nib.load(out)
+    got = np.asarray(img.dataobj)
+    want = np.stack([e.T for e in expect], axis=2)
+    c.check(img.get_data_dtype() == dtype, f"{tag}: dtype {img.get_data_dtype()} (want {np.dtype(dtype)})")
+    c.check(got.shape == want.shape and np.array_equal(got, want), f"{tag}: values exact")
+
+
+def sign_extend(words, bits):
+    v = words & ((1 << bits) - 1)
+    return np.where(v >= 1 << (bits - 1), v - (1 << bits), v)
+
+
+u16 = [rng.integers(0, 65536, size=(9, 11)) for _ in range(4)]
+u16[0][0, 0], u16[1][0, 0] = 65535, 0
+stored_case("u16_identity", u16, u16, np.uint16, inter=0.0)
+stored_case("u16_intercept", u16, [a - 1024 for a in u16], np.int32)
+stored_case("u16_implicit", u16, [a - 1024 for a in u16], np.int32, implicit=True)
+stored_case("u16_trailer", u16, [a - 1024 for a in u16], np.int32, trailer=True)
+w12 = [rng.integers(0, 65536, size=(9, 11)) for _ in range(4)]   # garbage above bit 11
+stored_case("s12", w12, [sign_extend(w, 12) for w in w12], np.int16, signed=True, bits=(16, 12), inter=0.0)
+stored_case("s12_trailer", w12, [sign_extend(w, 12) - 1024 for w in w12], np.int16, signed=True, bits=(16, 12),
+            trailer=True)
+stored_case("u12", w12, [(w & 0xFFF) * 2 - 1024 for w in w12], np.int16, bits=(16, 12), slope=2.0)
+u8 = [rng.integers(0, 256, size=(9, 11)) for _ in range(3)]
+stored_case("u8", u8, [a - 1024 for a in u8], np.int16, bits=(8, 8))
+stored_case("s8_implicit", u8, [sign_extend(a, 8) for a in u8], np.int16, bits=(8, 8), signed=True, inter=0.0,
+            implicit=True)
+s16 = [rng.integers(-32768, 32768, size=(9, 11)) for _ in range(3)]
+stored_case("s16_wide", s16, [a * 3 + 7 for a in s16], np.int32, signed=True, slope=3.0, inter=7.0)
 c.done()
