@@ -107,6 +107,10 @@ static int convert(const char *in, const char *out)
     if (gz_level < 0 || gz_level > 12) return ms_fail(MS_ERR_USAGE, "--gz-level must be 0..12 (0: the default, 6)");
     ms_status st = check_resample_opts();
     if (st) return st;
+    /* NaN and infinities pass through a float copy unchanged; resampling
+     * and integer casts need finite values (read as 0, with a warning). */
+    int resampling = spacing_opt || shape_opt || like_opt;
+    ms_nifti_set_keep_nonfinite(!resampling && (!dtype_opt || target == MS_F32 || target == MS_F64));
     ms_volume v;
     if ((st = ms_read_volume(in, series_opt, &v, NULL))) return st;
     if ((spacing_opt || shape_opt || like_opt) && (st = resample(&v, dtype_opt ? target : v.dtype))) {

@@ -80,6 +80,7 @@ static void print_json(const char *path, const ms_volume *v, const ms_dicom_info
     cJSON_AddStringToObject(o, "orientation", code);
     cJSON_AddNumberToObject(o, "min", lo);
     cJSON_AddNumberToObject(o, "max", hi);
+    cJSON_AddNumberToObject(o, "nonfinite", (double)v->nonfinite);
     if (is_dicom) cJSON_AddItemToObject(o, "dicom", dicom_json(d));
     char *s = cJSON_Print(o);
     puts(s);
@@ -100,6 +101,7 @@ static void print_text(const char *path, const ms_volume *v, const ms_dicom_info
     printf("dtype        %s\n", ms_dtype_name(v->dtype));
     printf("orientation  %s\n", code);
     printf("range        %.6g .. %.6g\n", lo, hi);
+    if (v->nonfinite) printf("non-finite   %lld voxels (NaN or infinite, kept; not in the range)\n", (long long)v->nonfinite);
     printf("affine (voxel -> LPS mm)\n");
     for (int r = 0; r < 3; r++)
         printf("  %12.6f %12.6f %12.6f %12.6f\n", v->affine[r][0], v->affine[r][1], v->affine[r][2], v->affine[r][3]);
@@ -121,6 +123,7 @@ int cmd_info(int argc, char **argv)
     ms_volume v;
     ms_dicom_info d;
     memset(&d, 0, sizeof d);
+    ms_nifti_set_keep_nonfinite(1);
     int st = ms_read_volume(args[0], series_opt, &v, &d);
     if (st == MS_OK) {
         int is_dicom = ms_detect_format(args[0]) == MS_FMT_DICOM;

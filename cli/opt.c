@@ -10,13 +10,14 @@
 #include "medseg/atomic_file.h"
 #include "medseg/device.h"
 #include "medseg/dicom.h"
+#include "medseg/io.h"
 #include "medseg/log.h"
 #include "medseg/memory.h"
 #include "medseg/status.h"
 #include "medseg/threads.h"
 #include "medseg/volume.h"
 
-common_opts g_common = {.device = "auto"};
+common_opts g_common = {.device = "auto", .volume = -1};
 
 static int help_flag;
 
@@ -25,6 +26,7 @@ static const opt_spec common_specs[] = {
     {"device", 0, OPT_STR, "auto|cpu|cuda", "where kernels run (default auto: CUDA when a GPU is present)", &g_common.device},
     {"max-voxels", 0, OPT_DOUBLE, "N", "refuse volumes larger than N voxels (default 4294967296)", &g_common.max_voxels},
     {"skip-bad-files", 0, OPT_FLAG, NULL, "leave out unreadable files of a DICOM folder (named in a warning) instead of refusing", &g_common.skip_bad_files},
+    {"volume", 0, OPT_INT, "N", "take volume N (from 0) of a 4-D NIfTI input, which is refused without it", &g_common.volume},
     {"quiet", 'q', OPT_FLAG, NULL, "print only errors on stderr", &g_common.quiet},
     {"verbose", 'v', OPT_FLAG, NULL, "also print timings of each stage", &g_common.verbose},
     {"help", 'h', OPT_FLAG, NULL, "show this help and exit", &help_flag},
@@ -116,6 +118,8 @@ static int apply_common(const cmd_spec *cmd)
     ms_set_voxel_limit((uint64_t)g_common.max_voxels);
     ms_memory_override(g_common.max_voxels > 0);
     ms_dicom_set_skip_unreadable(g_common.skip_bad_files);
+    if (g_common.volume < -1) return opt_usage_error(cmd, "--volume must be 0 or more");
+    ms_nifti_set_volume(g_common.volume);
     ms_log_set_level(g_common.quiet ? MS_LOG_WARN : g_common.verbose ? MS_LOG_DEBUG : MS_LOG_INFO);
     if (isatty(2) && !g_common.quiet) ms_progress_set(progress_bar);
     ms_device d;

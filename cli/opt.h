@@ -40,6 +40,7 @@ typedef struct common_opts {
     int quiet, verbose;
     double max_voxels;
     int skip_bad_files;
+    int volume;            /* of a 4-D NIfTI; -1: none chosen */
     int json;              /* set only for commands that declare --json */
 } common_opts;
 extern common_opts g_common;

@@ -95,14 +95,12 @@ static ms_status volume_alloc(ms_volume *v, const int64_t dim[3], ms_dtype t, in
     return MS_OK;
 }
 
-void ms_nifti_header_free(void *hdr);  /* lib/io/nifti.c */
-void *ms_nifti_header_copy(const void *hdr);
 
 void ms_volume_free(ms_volume *v)
 {
     if (!v) return;
     free(v->data);
-    ms_nifti_header_free(v->nifti);
+    if (v->nifti && v->nifti_ops) v->nifti_ops->free(v->nifti);
     memset(v, 0, sizeof *v);
 }
 
@@ -151,7 +149,8 @@ static ms_status volume_like(ms_volume *out, const ms_volume *like, ms_dtype t, 
     ms_status st = volume_alloc(out, like->dim, t, zero, "volume");
     if (st) return st;
     ms_volume_set_affine(out, like->affine);
-    out->nifti = ms_nifti_header_copy(like->nifti);
+    out->nifti = like->nifti && like->nifti_ops ? like->nifti_ops->copy(like->nifti) : NULL;
+    out->nifti_ops = out->nifti ? like->nifti_ops : NULL;
     return MS_OK;
 }
 
@@ -202,6 +201,10 @@ ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t
     for (size_t i = 0; i < n; i++) {
         double x = ms_volume_get(in, i);
         if (integer) x = isnan(x) ? 0 : nearbyint(x);
+        else if (!isfinite(x)) {   /* NaN and infinities stay what they are */
+            ms_volume_set(out, i, x);
+            continue;
+        }
         if (x < lo || x > hi) {
             bad++;
             x = x < lo ? lo : hi;
@@ -212,18 +215,46 @@ ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t
     return MS_OK;
 }
 
+/* Integer types: two comparisons per voxel in the stored type. */
+#define MINMAX_INT(T)                                 \
+    do {                                              \
+        const T *d_ = v->data;                        \
+        T a_ = d_[0], b_ = d_[0];                     \
+        for (size_t i = 1; i < n; i++) {              \
+            a_ = d_[i] < a_ ? d_[i] : a_;             \
+            b_ = d_[i] > b_ ? d_[i] : b_;             \
+        }                                             \
+        *lo = a_, *hi = b_;                           \
+    } while (0)
+/* Floats: finite values only (NaN and infinities are counted apart). */
+#define MINMAX_FLOAT(T)                               \
+    do {                                              \
+        const T *d_ = v->data;                        \
+        double a_ = INFINITY, b_ = -INFINITY;         \
+        for (size_t i = 0; i < n; i++)                \
+            if (isfinite(d_[i])) {                    \
+                a_ = d_[i] < a_ ? d_[i] : a_;         \
+                b_ = d_[i] > b_ ? d_[i] : b_;         \
+            }                                         \
+        *lo = a_, *hi = b_;                           \
+    } while (0)
+
 void ms_volume_minmax(const ms_volume *v, double *lo, double *hi)
 {
     size_t n = ms_volume_nvox(v);
-    double a = INFINITY, b = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        double x = ms_volume_get(v, i);
-        if (x < a) a = x;
-        if (x > b) b = x;
+    *lo = INFINITY, *hi = -INFINITY;
+    if (n == 0) return;
+    switch (v->dtype) {
+    case MS_U8: MINMAX_INT(uint8_t); break;
+    case MS_I16: MINMAX_INT(int16_t); break;
+    case MS_U16: MINMAX_INT(uint16_t); break;
+    case MS_I32: MINMAX_INT(int32_t); break;
+    case MS_F32: MINMAX_FLOAT(float); break;
+    default: MINMAX_FLOAT(double); break;
     }
-    *lo = a;
-    *hi = b;
 }
+#undef MINMAX_INT
+#undef MINMAX_FLOAT
 
 ms_status ms_label_map_check(const ms_volume *v, const char *what)
 {

@@ -19,15 +19,9 @@
 #include "medseg/log.h"
 #include "medseg/memory.h"
 
-void ms_nifti_header_free(void *hdr)
-{
-    if (hdr) nifti_image_free((nifti_image *)hdr);
-}
-
-void *ms_nifti_header_copy(const void *hdr)
-{
-    return hdr ? nifti_copy_nim_info((const nifti_image *)hdr) : NULL;
-}
+static void header_free(void *hdr) { nifti_image_free((nifti_image *)hdr); }
+static void *header_copy(const void *hdr) { return nifti_copy_nim_info((const nifti_image *)hdr); }
+static const ms_header_ops nifti_header_ops = {header_copy, header_free};
 
 static int nifti_to_dtype(int dt, ms_dtype *out)
 {
@@ -70,12 +64,27 @@ static void header_affine_ras(const nifti_image *nim, double ras[4][4])
     }
 }
 
+static int g_volume = -1, g_keep_nonfinite;
+
+void ms_nifti_set_volume(int index) { g_volume = index; }
+void ms_nifti_set_keep_nonfinite(int keep) { g_keep_nonfinite = keep; }
+
+/* Volumes along dim[4] (1 for a 3-D file). */
+static int64_t n_volumes(const nifti_image *nim) { return nim->dim[0] >= 4 && nim->dim[4] > 1 ? nim->dim[4] : 1; }
+
 static ms_status check_header(const char *path, const nifti_image *nim, ms_dtype *t)
 {
-    for (int d = 4; d <= 7; d++)
+    for (int d = 5; d <= 7; d++)
         if (nim->dim[0] >= d && nim->dim[d] > 1)
-            return ms_fail(MS_ERR_INPUT, "%s: %lld-D image (dim[%d]=%lld); only 3-D volumes are supported",
-                           path, (long long)nim->dim[0], d, (long long)nim->dim[d]);
+            return ms_fail(MS_ERR_INPUT, "%s: %lld-D image (dim[%d]=%lld); only 3-D volumes and 4-D series of them are "
+                           "read", path, (long long)nim->dim[0], d, (long long)nim->dim[d]);
+    int64_t nt = n_volumes(nim);
+    if (nt > 1 && g_volume < 0)
+        return ms_fail(MS_ERR_INPUT, "%s: 4-D image of %lld volumes; choose one with --volume N (0..%lld)", path,
+                       (long long)nt, (long long)nt - 1);
+    if (nt > 1 && g_volume >= nt)
+        return ms_fail(MS_ERR_INPUT, "%s: --volume %d is out of range: the image holds volumes 0..%lld", path, g_volume,
+                       (long long)nt - 1);
     if (!nifti_to_dtype(nim->datatype, t))
         return ms_fail(MS_ERR_INPUT, "%s: NIfTI datatype %d (%s) is not supported", path,
                        nim->datatype, nifti_datatype_string(nim->datatype));
@@ -115,21 +124,39 @@ static void swap_bytes(unsigned char *p, size_t n, int size)
         }
 }
 
-/* Zeroes NaN and infinities as niftilib would, but counts them: a label
- * map holding them is refused, an image warned about. */
-static int64_t zero_nonfinite(void *data, size_t n, int datatype)
+/* Counts NaN and infinities and, unless they are to be kept, zeroes them
+ * (as niftilib would, silently): a label map holding them is refused, an
+ * image warned about. */
+static int64_t count_nonfinite(void *data, size_t n, int datatype, int zero)
 {
     int64_t bad = 0;
     if (datatype == DT_FLOAT32) {
         float *f = data;
         for (size_t i = 0; i < n; i++)
-            if (!isfinite(f[i])) f[i] = 0, bad++;
+            if (!isfinite(f[i])) f[i] = zero ? 0 : f[i], bad++;
     } else if (datatype == DT_FLOAT64) {
         double *d = data;
         for (size_t i = 0; i < n; i++)
-            if (!isfinite(d[i])) d[i] = 0, bad++;
+            if (!isfinite(d[i])) d[i] = zero ? 0 : d[i], bad++;
     }
     return bad;
+}
+
+/* Keeps volume g_volume of a 4-D file's data (the whole series was read:
+ * a gzip stream is read from its start anyway) and makes the header 3-D. */
+static void take_volume(const char *path, nifti_image *nim, unsigned char **buf, size_t *n)
+{
+    int64_t nt = n_volumes(nim);
+    if (nt == 1) return;
+    size_t per = *n / (size_t)nt, bytes = per * (size_t)nim->nbyper;
+    memmove(*buf, *buf + (size_t)g_volume * bytes, bytes);
+    unsigned char *small = realloc(*buf, bytes ? bytes : 1);
+    if (small) *buf = small;
+    nim->dim[0] = nim->ndim = 3;
+    nim->dim[4] = nim->nt = 1;
+    nim->nvox = (int64_t)per;
+    *n = per;
+    ms_debug("%s: volume %d of %lld", path, g_volume, (long long)nt);
 }
 
 /* The zlib path: streams libdeflate does not take (damaged or truncated
@@ -175,8 +202,9 @@ static ms_status read_data(const char *path, nifti_image *nim, int64_t *nonfinit
     ms_status st = ms_gz_read_span(path, (size_t)nim->iname_offset, total, &buf, &handled);
     if (!st && !handled) st = read_zlib(path, nim, total, &buf);
     if (st) return st;
+    take_volume(path, nim, &buf, &n);
     if (size > 1 && nim->byteorder != nifti_short_order()) swap_bytes(buf, n, (int)size);
-    *nonfinite = zero_nonfinite(buf, n, nim->datatype);
+    *nonfinite = count_nonfinite(buf, n, nim->datatype, !g_keep_nonfinite);
     free(nim->data);
     nim->data = buf;
     return MS_OK;
@@ -395,7 +423,7 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
     if (!st) st = fill_data(path, nim, t, v);
     if (!st && nonfinite) {
         v->nonfinite = nonfinite;
-        ms_warn("%s: %lld voxels are NaN or infinite; read as 0", path, (long long)nonfinite);
+        if (!g_keep_nonfinite) ms_warn("%s: %lld voxels are NaN or infinite; read as 0", path, (long long)nonfinite);
     }
     if (st) {
         nifti_image_free(nim);
@@ -415,6 +443,7 @@ ms_status ms_nifti_read(const char *path, ms_volume *v)
      * keeps the input's version by default. */
     nim->nifti_type = version == 2 ? NIFTI_FTYPE_NIFTI2_1 : NIFTI_FTYPE_NIFTI1_1;
     v->nifti = nim;
+    v->nifti_ops = &nifti_header_ops;
     return MS_OK;
 }
 

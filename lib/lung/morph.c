@@ -138,7 +138,8 @@ void fill_holes_2d(uint8_t *m, const int64_t dim[3])
 
 ms_status label_mask(const uint8_t *m, const int64_t dim[3], int conn, int32_t **labels, ms_components *cc)
 {
-    ms_volume in = {{dim[0], dim[1], dim[2]}, MS_U8, (void *)m, {1, 1, 1}, {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}, NULL, 0};
+    ms_volume in = {.dim = {dim[0], dim[1], dim[2]}, .dtype = MS_U8, .data = (void *)m, .spacing = {1, 1, 1},
+                    .affine = {{1, 0, 0, 0}, {0, 1, 0, 0}, {0, 0, 1, 0}, {0, 0, 0, 1}}};
     ms_volume lab;
     ms_cc_opts o = {conn, 0, MS_DEVICE_CPU};
     ms_status st = ms_label_components(&in, &o, &lab, cc);

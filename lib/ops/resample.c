@@ -183,7 +183,7 @@ ms_status ms_resample(const ms_volume *in, const ms_grid *g, const ms_resample_o
     float *coef = NULL;
     if (o->interp == MS_INTERP_CUBIC && (st = ms_bspline_coefficients(in, &coef))) return st;
     j.coef = coef;
-    ms_volume like = {.dim = {g->dim[0], g->dim[1], g->dim[2]}, .dtype = in->dtype, .nifti = in->nifti};
+    ms_volume like = {.dim = {g->dim[0], g->dim[1], g->dim[2]}, .dtype = in->dtype, .nifti = in->nifti, .nifti_ops = in->nifti_ops};
     memcpy(like.affine, g->affine, sizeof like.affine);
     st = ms_volume_like(out, &like, o->out_dtype);   /* takes g's affine, keeps in's header */
 #ifdef MEDSEG_HAVE_CUDA

@@ -159,4 +159,47 @@ for name, payload in (("claims_gz.nii.gz", gzip.compress(claim)), ("claims_plain
 okf = os.path.join(d, "empty_member.nii.gz")
 open(okf, "wb").write(gzip.compress(plain) + gzip.compress(b""))
 c.check(medseg("info", okf, check=False).returncode == 0, "an empty trailing member is refused")
+
+# A 4-D file: refused with its volume count; --volume N reads volume N
+# exactly as nibabel's [..., N] (big-endian too); out of range is exit 3.
+rng_i = np.random.default_rng(5).integers(-100, 100, size=(7, 6, 5))
+four = np.stack([rng_i * (k + 1) for k in range(3)], axis=-1).astype(np.int16)
+for order, name in (("<", "four_le.nii.gz"), (">", "four_be.nii")):
+    f4 = os.path.join(d, name)
+    img4 = nib.Nifti1Image(four.astype(four.dtype.newbyteorder(order)), np.diag([0.8, 0.9, 1.5, 1]))
+    nib.save(img4, f4)
+    r = medseg("info", f4, check=False)
+    c.check(r.returncode == 3 and "3 volumes" in r.stderr and "--volume" in r.stderr, f"{name}: 4-D refusal ({r.stderr.strip()})")
+    out = os.path.join(d, "vol2.nii")
+    medseg("convert", "--volume", "2", f4, out)
+    got = np.asanyarray(nib.load(out).dataobj)
+    c.check(got.shape == four.shape[:3] and np.array_equal(got, four[..., 2]), f"{name}: --volume 2 equals nibabel's [..., 2]")
+    c.check(np.allclose(nib.load(out).affine, img4.affine), f"{name}: --volume keeps the geometry")
+    r = medseg("info", "--volume", "3", f4, check=False)
+    c.check(r.returncode == 3 and "0..2" in r.stderr, f"{name}: --volume 3 out of range ({r.stderr.strip()})")
+# .hdr/.img pairs are refused as what they are, whichever file is named.
+for cls, stem, word in ((nib.AnalyzeImage, "an", "ANALYZE 7.5"), (nib.Nifti1Pair, "pair", "NIfTI-1")):
+    nib.save(cls(rng_i.astype(np.int16), np.eye(4)), os.path.join(d, stem + ".hdr"))
+    for ext in (".hdr", ".img"):
+        r = medseg("info", os.path.join(d, stem + ext), check=False)
+        c.check(r.returncode == 3 and word in r.stderr and "pair" in r.stderr, f"{stem}{ext}: {r.stderr.strip()}")
+# NaN and infinities: info counts them and keeps them out of the range;
+# a float convert keeps them bit for bit; an integer cast reads them as 0
+# and says so.
+fl = rng_i.astype(np.float32) - 0.5
+fl[1, 2, 3], fl[0, 0, 0], fl[2, 1, 0] = np.nan, np.inf, -np.inf
+fnan = os.path.join(d, "nan.nii.gz")
+nib.save(nib.Nifti1Image(fl, np.eye(4)), fnan)
+js = json.loads(medseg("info", "--json", fnan).stdout)
+fin = fl[np.isfinite(fl)]
+c.check(js["nonfinite"] == 3 and js["min"] == float(fin.min()) and js["max"] == float(fin.max()), f"info on NaN: {js['nonfinite']} {js['min']} {js['max']}")
+out = os.path.join(d, "nan_copy.nii.gz")
+medseg("convert", fnan, out)
+got = np.asanyarray(nib.load(out).dataobj)
+c.check(np.array_equal(got, fl, equal_nan=True), "convert keeps NaN and infinities")
+out = os.path.join(d, "nan_i16.nii.gz")
+r = medseg("convert", "--dtype", "int16", fnan, out)
+got = np.asanyarray(nib.load(out).dataobj)
+want = np.where(np.isfinite(fl), np.rint(fl), 0).astype(np.int16)
+c.check("3 voxels are NaN or infinite; read as 0" in r.stderr and np.array_equal(got, want), f"int16 cast: {r.stderr.strip()}")
 c.done()

@@ -9,7 +9,7 @@
 extern "C" {
 #endif
 
-typedef enum { MS_FMT_UNKNOWN = 0, MS_FMT_NIFTI, MS_FMT_DICOM } ms_format;
+typedef enum { MS_FMT_UNKNOWN = 0, MS_FMT_NIFTI, MS_FMT_DICOM, MS_FMT_PAIR } ms_format;
 
 /* 1 when path s ends with sfx (e.g. ".nii.gz"). */
 int ms_path_has_suffix(const char *s, const char *sfx);
@@ -21,6 +21,16 @@ ms_format ms_detect_format(const char *path);
  * intercept keep an integer dtype when the scaled range fits, anything else
  * becomes float32 (float64 stays float64). The header is kept in v->nifti. */
 ms_status ms_nifti_read(const char *path, ms_volume *v);
+
+/* The volume (from 0) a 4-D NIfTI is read as; -1 (the default) refuses
+ * 4-D files, naming how many volumes they hold. Process-wide, set once
+ * from the command line. */
+void ms_nifti_set_volume(int index);
+
+/* 1: NaN and infinite voxels of float files are kept as they are (convert,
+ * info); 0 (the default): they are read as 0 with a warning that counts
+ * them, for commands whose arithmetic needs finite values. */
+void ms_nifti_set_keep_nonfinite(int keep);
 
 typedef struct ms_nifti_write_opts {
     int version;          /* 1 or 2; 0: as the source header, else 1 */

@@ -21,8 +21,16 @@ typedef struct ms_volume {
     double spacing[3];       /* mm: lengths of the affine's columns */
     double affine[4][4];     /* voxel (i,j,k,1) -> LPS mm */
     void *nifti;             /* header it came from (nifti_image*), or NULL */
-    int64_t nonfinite;       /* NaN or infinite voxels of the file, read as 0 */
+    const struct ms_header_ops *nifti_ops;   /* how to copy and free it (set by its reader) */
+    int64_t nonfinite;       /* NaN or infinite voxels of the file (read as 0 unless kept) */
 } ms_volume;
+
+/* Copy and free of a source header: the reader that attaches one says how,
+ * so the core depends on no file format. */
+typedef struct ms_header_ops {
+    void *(*copy)(const void *hdr);
+    void (*free)(void *hdr);
+} ms_header_ops;
 
 const char *ms_dtype_name(ms_dtype t);
 size_t ms_dtype_size(ms_dtype t);
