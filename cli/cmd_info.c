@@ -58,6 +58,11 @@ static cJSON *dicom_json(const ms_dicom_info *d)
     cJSON_AddBoolToObject(o, "resampled", d->resampled);
     cJSON_AddBoolToObject(o, "tilted", d->tilted);
     cJSON_AddNumberToObject(o, "tilt_deg", d->tilt_deg);
+    cJSON *assumed = cJSON_AddArrayToObject(o, "assumed_geometry");
+    const char *names[4] = {"position", "orientation", "pixel_spacing", "slice_step"};
+    int flags[4] = {d->assumed_position, d->assumed_orientation, d->assumed_spacing, d->assumed_slice_step};
+    for (int i = 0; i < 4; i++)
+        if (flags[i]) cJSON_AddItemToArray(assumed, cJSON_CreateString(names[i]));
     if (isnan(d->gantry_tilt_tag)) cJSON_AddNullToObject(o, "gantry_tilt_tag_deg");
     else cJSON_AddNumberToObject(o, "gantry_tilt_tag_deg", d->gantry_tilt_tag);
     return o;

@@ -548,6 +548,23 @@ static void fill_info_from(const ms_dcm_header *h, ms_dicom_info *info)
     info->gantry_tilt_tag = h->has_tilt ? h->gantry_tilt : NAN;
 }
 
+/* Tags the geometry came without: said once, in the info and a warning,
+ * because the world positions are then not the scanner's. */
+static void report_assumptions(const char *path, const ms_dcm_header *h0, int n, ms_dicom_info *info)
+{
+    info->assumed_position = !h0->has_ipp;
+    info->assumed_orientation = !h0->has_iop;
+    info->assumed_spacing = !h0->has_spacing;
+    info->assumed_slice_step = n == 1 && !(h0->slice_thickness > 0);
+    char what[160] = "";
+    if (info->assumed_position) strcat(what, ", ImagePositionPatient (origin 0 assumed)");
+    if (info->assumed_orientation) strcat(what, ", ImageOrientationPatient (axial assumed)");
+    if (info->assumed_spacing) strcat(what, ", PixelSpacing (1 mm assumed)");
+    if (info->assumed_slice_step) strcat(what, ", SliceThickness (1 mm assumed)");
+    if (what[0])
+        ms_warn("%s: no %s: positions in mm are not the scanner's", path, what + 2);
+}
+
 static void report_geometry(const char *path, const ms_dicom_info *info, const geometry *g)
 {
     if (info->tilted)
@@ -603,6 +620,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     info->n_slices = n;
     info->slice_step = g.step;
     report_geometry(path, info, &g);
+    report_assumptions(path, sl[0].h, n, info);
 done:
     free(all);
     free(g.u);

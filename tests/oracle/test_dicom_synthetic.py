@@ -193,4 +193,20 @@ stored_case("s8_implicit", u8, [sign_extend(a, 8) for a in u8], np.int16, bits=(
             implicit=True)
 s16 = [rng.integers(-32768, 32768, size=(9, 11)) for _ in range(3)]
 stored_case("s16_wide", s16, [a * 3 + 7 for a in s16], np.int32, signed=True, slope=3.0, inter=7.0)
+
+# 8. geometry the files do not give is assumed, and said so
+src = os.path.join(root, "u16_identity")
+bare = pydicom.dcmread(os.path.join(src, sorted(os.listdir(src))[0]))
+for tag in ("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing", "SliceThickness"):
+    delattr(bare, tag)
+bare_path = os.path.join(root, "bare.dcm")
+bare.save_as(bare_path)
+r = medseg("info", "--json", bare_path)
+js = json.loads(r.stdout)
+c.check(js["dicom"]["assumed_geometry"] == ["position", "orientation", "pixel_spacing", "slice_step"],
+        f"assumed geometry listed: {js['dicom']['assumed_geometry']}")
+c.check("ImagePositionPatient (origin 0 assumed)" in r.stderr and "PixelSpacing (1 mm assumed)" in r.stderr,
+        f"assumed geometry warned: {r.stderr.strip()}")
+js = json.loads(medseg("info", "--json", src).stdout)
+c.check(js["dicom"]["assumed_geometry"] == [], "a complete series assumes nothing")
 c.done()

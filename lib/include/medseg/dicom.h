@@ -41,6 +41,11 @@ typedef struct ms_dicom_info {
     double tilt_deg;             /* angle between slice normal and stacking direction */
     double gantry_tilt_tag;      /* (0018,1120) as written, NaN if absent */
     int tilted;
+    /* Geometry the files do not give, assumed (and warned about): */
+    int assumed_position;        /* no ImagePositionPatient: origin 0 */
+    int assumed_orientation;     /* no ImageOrientationPatient: axial rows and columns */
+    int assumed_spacing;         /* no PixelSpacing: 1 mm */
+    int assumed_slice_step;      /* one image without SliceThickness: 1 mm */
 } ms_dicom_info;
 
 /* Reads a directory (recursively) or a single file. Images are grouped by
