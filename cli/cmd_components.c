@@ -1,6 +1,7 @@
 /* medseg components: connected-component labelling with clean-ups. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cjson/cJSON.h>
 
@@ -11,6 +12,7 @@
 #include "medseg/log.h"
 
 static int connectivity = 26, largest, min_size, per_label, json_flag, nifti_version;
+static const char *dtype_opt;
 
 static const opt_spec components_opts[] = {
     {"connectivity", 0, OPT_INT, "6|18|26", "neighbours that join voxels: faces, +edges, +corners (default 26)", &connectivity},
@@ -18,12 +20,13 @@ static const opt_spec components_opts[] = {
     {"min-size", 0, OPT_COUNT, "N", "drop components smaller than N voxels", &min_size},
     {"per-label", 0, OPT_FLAG, NULL, "label each distinct nonzero value separately (never merges labels)", &per_label},
     {"json", 0, OPT_FLAG, NULL, "print counts, sizes and bounding boxes (voxels and LPS mm) as JSON on stdout", &json_flag},
+    {"dtype", 0, OPT_STR, "auto|uint8|uint16|int32", "label type (default auto: the smallest that holds the count)", &dtype_opt},
     {"nifti-version", 0, OPT_INT, "1|2", "write NIfTI-1 or NIfTI-2 (default: as the input, else 1)", &nifti_version},
     {0},
 };
 
 const cmd_spec components_spec = {"components", "[options] IN OUT.nii[.gz]",
-                                  "Label connected components (int32, 1..K in raster order); keep the largest or drop small ones.",
+                                  "Label connected components (1..K in raster order, the smallest type that holds K); keep the largest or drop small ones.",
                                   components_opts, 2, 2};
 
 static cJSON *int_triple(const int64_t v[3])
@@ -84,16 +87,38 @@ static void print_json(const char *in, const char *out, const ms_volume *lab, co
     cJSON_Delete(o);
 }
 
+/* --dtype: MS_DTYPE_COUNT for auto. */
+static ms_status parse_dtype(ms_dtype *want)
+{
+    *want = MS_DTYPE_COUNT;
+    if (!dtype_opt || strcmp(dtype_opt, "auto") == 0) return MS_OK;
+    if (!ms_dtype_parse(dtype_opt, want) || (*want != MS_U8 && *want != MS_U16 && *want != MS_I32))
+        return ms_fail(MS_ERR_USAGE, "--dtype must be auto, uint8, uint16 or int32, not '%s'", dtype_opt);
+    return MS_OK;
+}
+
+/* The output type: the one asked for, or the smallest that holds `count`. */
+static ms_status label_type(int64_t count, ms_dtype want, ms_dtype *t)
+{
+    *t = want == MS_DTYPE_COUNT ? ms_labels_dtype(count) : want;
+    int64_t cap = *t == MS_U8 ? UINT8_MAX : *t == MS_U16 ? UINT16_MAX : INT32_MAX;
+    if (count > cap) return ms_fail(MS_ERR_INPUT, "%lld components do not fit --dtype %s", (long long)count, dtype_opt);
+    return MS_OK;
+}
+
 static int run(const char *in, const char *out)
 {
     if (connectivity != 6 && connectivity != 18 && connectivity != 26)
         return ms_fail(MS_ERR_USAGE, "--connectivity must be 6, 18 or 26");
     if (largest < 0 || min_size < 0) return ms_fail(MS_ERR_USAGE, "--largest and --min-size must not be negative");
+    ms_dtype want;
+    ms_status st = parse_dtype(&want);
+    if (st) return st;
     /* Labels (int32), union-find parents and the output: measured ~6
      * bytes per voxel beyond the input, with room to spare. */
     ms_memory_set_input_cost(12, 0);
     ms_cc_opts o = {connectivity, per_label, MS_DEVICE_CPU};
-    ms_status st = ms_device_resolve(g_common.device, &o.device);
+    st = ms_device_resolve(g_common.device, &o.device);
     if (st) return st;
     ms_volume v, lab;
     ms_components s;
@@ -109,6 +134,9 @@ static int run(const char *in, const char *out)
     int64_t found = s.count;
     if (largest || min_size) st = ms_components_filter(&lab, &s, largest, per_label, min_size);
     ms_debug("labelled on %s in %.3f s", ms_device_name(o.device), ms_now() - t0);
+    ms_dtype t = MS_I32;
+    if (!st) st = label_type(s.count, want, &t);
+    if (!st) ms_labels_narrow(&lab, t);
     ms_nifti_write_opts wo = {nifti_version, 0};
     if (!st) st = ms_nifti_write(out, &lab, &wo);
     if (!st) {

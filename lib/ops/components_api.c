@@ -155,6 +155,39 @@ ms_status ms_components_filter(ms_volume *labels, ms_components *stats, int64_t 
     return st;
 }
 
+ms_dtype ms_labels_dtype(int64_t count)
+{
+    return count <= UINT8_MAX ? MS_U8 : count <= UINT16_MAX ? MS_U16 : MS_I32;
+}
+
+#define NARROW(T)                                            \
+    do {                                                     \
+        T *d_ = labels->data;                                \
+        for (size_t i = 0; i < n; i++) d_[i] = (T)src[i];    \
+    } while (0)
+
+void ms_labels_narrow(ms_volume *labels, ms_dtype t)
+{
+    if (labels->dtype != MS_I32 || t == MS_I32) return;
+    size_t n = ms_volume_nvox(labels);
+    const int32_t *src = labels->data;
+    /* In place: element i of the narrower array ends before element i + 1
+     * of the wider one starts, and is written after element i is read. */
+    if (t == MS_U8) NARROW(uint8_t);
+    else NARROW(uint16_t);
+    labels->dtype = t;
+    void *small = realloc(labels->data, n ? n * ms_dtype_size(t) : 1);
+    if (small) labels->data = small;
+}
+#undef NARROW
+
+/* mask := 1 where l == best (in the mask's own type), else 0. */
+#define KEEP(T)                                                                    \
+    do {                                                                           \
+        T *m_ = mask->data;                                                        \
+        for (size_t i = 0; i < n; i++) m_[i] = (T)(best && l[i] == best ? 1 : 0);  \
+    } while (0)
+
 ms_status ms_keep_largest_component(ms_volume *mask, int connectivity, ms_device dev, int64_t *kept)
 {
     ms_cc_opts o = {connectivity, 0, dev};
@@ -171,9 +204,17 @@ ms_status ms_keep_largest_component(ms_volume *mask, int connectivity, ms_device
         }
     const int32_t *l = lab.data;
     size_t n = ms_volume_nvox(mask);
-    for (size_t i = 0; i < n; i++) ms_volume_set(mask, i, l[i] == best && best ? 1.0 : 0.0);
+    switch (mask->dtype) {
+    case MS_U8: KEEP(uint8_t); break;
+    case MS_I16: KEEP(int16_t); break;
+    case MS_U16: KEEP(uint16_t); break;
+    case MS_I32: KEEP(int32_t); break;
+    case MS_F32: KEEP(float); break;
+    default: KEEP(double); break;
+    }
     if (kept) *kept = best_size;
     ms_components_free(&s);
     ms_volume_free(&lab);
     return MS_OK;
 }
+#undef KEEP

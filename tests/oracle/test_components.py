@@ -68,7 +68,8 @@ def compare(x, conn, what, per_label=False, threads=(1, 2), aff=None):
         medseg(*args, *(["--per-label"] if per_label else []))
         outs.append(open(o, "rb").read())
         got = load(o)
-        c.check(got.dtype == np.int32, f"{what}: dtype {got.dtype}")
+        want = np.uint8 if k <= 255 else np.uint16 if k <= 65535 else np.int32   # cc3d's rule
+        c.check(got.dtype == want, f"{what}: dtype {got.dtype} for {k} labels")
         c.check(int(got.max()) == k, f"{what} conn {conn} threads {t}: {got.max()} components, scipy {k}")
         c.check(same_partition(got, ref), f"{what} conn {conn} threads {t}: partition differs from scipy")
         c.check(canonical(got), f"{what} conn {conn}: numbering is not canonical")
@@ -172,4 +173,18 @@ for p in real:
     for conn in (6, 26) if big else (6, 18, 26):
         compare(x, conn, os.path.basename(p), threads=(2,), aff=nib.load(p).affine)
     compare(x, 18, os.path.basename(p) + " per-label", per_label=True, threads=(1,), aff=nib.load(p).affine)
+# --dtype: int32 on request; a type too small for the count is exit 3.
+x = (rng.random((40, 40, 40)) < 0.2).astype(np.uint8)
+p = save(x, "many.nii")
+ref, k = scipy_label(x, 6, False)
+c.check(k > 255, f"test needs more than 255 components ({k})")
+o = os.path.join(d, "many_out.nii")
+medseg("components", "-q", "--connectivity", "6", "--dtype", "int32", p, o)
+c.check(load(o).dtype == np.int32 and int(load(o).max()) == k, "--dtype int32")
+medseg("components", "-q", "--connectivity", "6", p, o)
+c.check(load(o).dtype == np.uint16 and same_partition(load(o), ref), f"auto: uint16 for {k} labels")
+r = medseg("components", "-q", "--connectivity", "6", "--dtype", "uint8", p, o + ".u8.nii", check=False)
+c.check(r.returncode == 3 and "do not fit" in r.stderr and not os.path.exists(o + ".u8.nii"), f"uint8 too small: {r.stderr.strip()}")
+r = medseg("components", "--dtype", "float32", p, o, check=False)
+c.check(r.returncode == 2, "--dtype float32 is a usage error")
 c.done()

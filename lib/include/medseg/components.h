@@ -49,6 +49,15 @@ ms_status ms_components_measure(const ms_volume *labels, const ms_volume *source
 ms_status ms_components_filter(ms_volume *labels, ms_components *stats, int64_t largest, int per_label,
                                int64_t min_size);
 
+/* The smallest label type that holds labels 1..count: uint8, uint16, else
+ * int32 (as cc3d chooses, with int32 for the widest since volumes hold no
+ * uint32). */
+ms_dtype ms_labels_dtype(int64_t count);
+
+/* Narrows an int32 label volume to t (uint8, uint16 or int32) in place;
+ * every label must fit t. */
+void ms_labels_narrow(ms_volume *labels, ms_dtype t);
+
 /* Binary helper: replaces mask (any dtype) by its largest component (value 1
  * in the mask's dtype); an empty mask stays empty. *kept may be NULL. */
 ms_status ms_keep_largest_component(ms_volume *mask, int connectivity, ms_device dev, int64_t *kept);
