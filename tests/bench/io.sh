@@ -3,6 +3,9 @@
 # on a 512x512x300 int16 chest phantom (and its DICOM series):
 #  - DICOM series -> .nii: medseg convert vs dcm2niix (-z n), one thread and all
 #  - reading every voxel of the .nii.gz: medseg info vs nibabel
+#  - DICOM series -> .nii.gz vs dcm2niix -z y; the real series of ../shared/data
+#    (when present) -> .nii vs dcm2niix
+#  - components end to end (.nii.gz in, label, .nii.gz out) vs nibabel + scipy
 #  - writing .nii.gz: medseg convert .nii -> .nii.gz at its default level and
 #    --gz-level 1, vs nibabel's save (gzip level 1), with the file sizes
 # Prints best-of-3 seconds and ratios (peer / medseg: above 1 medseg is
@@ -74,3 +77,44 @@ for lv in default 1; do
     echo "write .nii.gz, level $lv: nibabel ${pt}s ${ps} bytes, medseg ${m}s $(stat -c %s "$d/w.nii.gz") bytes" \
          "($(ratio "$pt" "$m")x faster, size $(ratio "$(stat -c %s "$d/w.nii.gz")" "$ps")x)"
 done
+
+# DICOM -> .nii.gz against dcm2niix -z y (its internal gzip; pigz when present).
+conv_gz() { rm -f "$d/out.nii.gz"; "$medseg" convert -q --threads "$1" "$d/dcm" "$d/out.nii.gz"; }
+d2n_gz() { rm -rf "$d/d2n"; mkdir -p "$d/d2n"; dcm2niix -z y -f ct -o "$d/d2n" "$d/dcm"; }
+if command -v dcm2niix >/dev/null; then
+    peer=$(best d2n_gz)
+    m1=$(best conv_gz 1)
+    m2=$(best conv_gz 0)
+    echo "DICOM 512x512x300 -> .nii.gz: dcm2niix -z y ${peer}s, medseg 1 thread ${m1}s ($(ratio "$peer" "$m1")x)," \
+         "all threads ${m2}s ($(ratio "$peer" "$m2")x)"
+fi
+
+# The real series of ../shared/data (small: each run is repeated 10 times).
+# (`best` owns $s, $e, $t and $b.)
+shared=$(cd "$(dirname "$0")/../.." && pwd)/../shared/data
+ten() { for _ in 1 2 3 4 5 6 7 8 9 10; do "$@" || return 1; done; }
+for series in lung_pet_ct_dx/Lung_Dx-A0002_series3_8mm_B40f lidc_ct_slabs/LIDC-IDRI-0002 totalsegmentator/example_ct_dicom_jpeg2000; do
+    [ -d "$shared/$series" ] && command -v dcm2niix >/dev/null || continue
+    real_m() { rm -f "$d/real.nii"; "$medseg" convert -q --threads "$1" "$shared/$series" "$d/real.nii"; }
+    real_p() { rm -rf "$d/d2r"; mkdir -p "$d/d2r"; dcm2niix -z n -f r -o "$d/d2r" "$shared/$series"; }
+    peer=$(best ten real_p)
+    m1=$(best ten real_m 1)
+    m2=$(best ten real_m 0)
+    echo "real DICOM $series -> .nii (x10): dcm2niix ${peer}s, medseg 1 thread ${m1}s ($(ratio "$peer" "$m1")x)," \
+         "all threads ${m2}s ($(ratio "$peer" "$m2")x)"
+done
+
+# components end to end (read .nii.gz, label 26-connected, write .nii.gz)
+# against nibabel + scipy.ndimage.label, on the bones and vessels of the
+# phantom (HU > 150).
+[ -f "$d/mask.nii.gz" ] || $py -c 'import sys, numpy as np, nibabel as nib
+im = nib.load(sys.argv[1]); m = (np.asanyarray(im.dataobj) > 150).astype(np.uint8)
+nib.save(nib.Nifti1Image(m, im.affine), sys.argv[2])' "$d/ct300.nii.gz" "$d/mask.nii.gz"
+sp_cc='import sys, numpy as np, nibabel as nib
+from scipy import ndimage as ndi
+im = nib.load(sys.argv[1]); lab, n = ndi.label(np.asanyarray(im.dataobj), np.ones((3, 3, 3)))
+lab = lab.astype(np.uint8 if n < 256 else np.uint16 if n < 65536 else np.int32)
+nib.save(nib.Nifti1Image(lab, im.affine), sys.argv[2])'
+peer=$(best $py -c "$sp_cc" "$d/mask.nii.gz" "$d/sp_cc.nii.gz")
+m=$(best "$medseg" components -q "$d/mask.nii.gz" "$d/cc.nii.gz")
+echo "components 512x512x300 end to end (.nii.gz in and out): nibabel+scipy ${peer}s, medseg ${m}s ($(ratio "$peer" "$m")x)"
