@@ -1,6 +1,7 @@
 // The DCMTK shim: everything that touches DCMTK is here, behind the plain C
 // functions declared in dcm_shim.h. No exceptions or C++ types cross it.
 #include "dcm_shim.h"
+#include "dcm_shim_internal.hh"
 #include "j2k.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -19,8 +20,10 @@
 #include <vector>
 
 namespace {
-
 std::once_flag codecs_once;
+}
+
+namespace msdcm {
 
 // The codec list's entries are the registrations' to free; without this
 // they are left behind when the list itself is destroyed at exit.
@@ -36,6 +39,10 @@ void init_dcmtk()
     std::call_once(codecs_once, [] {
         // DCMTK logs parser complaints to stderr; our caller reports one line.
         OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        // Elements written with VR UN (an explicit-VR file re-encoded by a
+        // tool that did not know them) are read with their dictionary VR,
+        // as pydicom does, so their values are not lost.
+        dcmEnableUnknownVRConversion.set(OFTrue);
         DJDecoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();
@@ -80,7 +87,7 @@ int get_int(DcmItem *ds, const DcmTagKey &tag, int fallback)
     return fallback;
 }
 
-void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
+static void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
 {
     DcmDataset *ds = ff.getDataset();
     memset(h, 0, sizeof *h);
@@ -111,6 +118,7 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     h->samples = get_int(ds, DCM_SamplesPerPixel, 1);
     h->frames = get_int(ds, DCM_NumberOfFrames, 1);
     h->instance = get_int(ds, DCM_InstanceNumber, 0);
+    if (h->frames < 1) h->frames = 1;
     h->has_window = get_doubles(ds, DCM_WindowCenter, &h->window_center, 1) &&
                     get_doubles(ds, DCM_WindowWidth, &h->window_width, 1) && h->window_width >= 1;
     h->has_voi_lut = ds->tagExists(DCM_VOILUTSequence);
@@ -119,7 +127,7 @@ void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
 }
 
 // The DICOM Part 10 preamble: 128 bytes, then "DICM".
-int has_dicm_magic(const char *path)
+static int has_dicm_magic(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
@@ -129,7 +137,9 @@ int has_dicm_magic(const char *path)
     return ok;
 }
 
-}  // namespace
+}  // namespace msdcm
+
+using namespace msdcm;
 
 extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
 {
@@ -170,9 +180,10 @@ static int is_j2k(const char *ts)
     return 0;
 }
 
-// A single frame's codestream: every fragment after the offset table, in
-// order (an encoder may split one frame into several fragments).
-static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header *h, int32_t *out)
+// A frame's codestream. One frame: every fragment after the offset table,
+// in order (an encoder may split it into several). Several frames: one
+// fragment each, as the standard's encoders write them.
+static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header *h, int frame, int32_t *out)
 {
     DcmElement *el = NULL;
     if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el) return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
@@ -184,52 +195,92 @@ static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header 
     if (pd->getEncapsulatedRepresentation(xfer, param, seq).bad() || !seq)
         return ms_fail(MS_ERR_INPUT, "%s: JPEG 2000 pixel data is not encapsulated", path);
     std::vector<unsigned char> code;
-    for (unsigned long i = 1; i < seq->card(); i++) {
+    unsigned long first = 1, end = seq->card();
+    if (h->frames > 1) {
+        if (end - 1 != (unsigned long)h->frames)
+            return ms_fail(MS_ERR_INPUT, "%s: %lu JPEG 2000 fragments for %d frames (one per frame expected)", path,
+                           end - 1, h->frames);
+        first = (unsigned long)frame + 1, end = first + 1;
+    }
+    for (unsigned long i = first; i < end; i++) {
         DcmPixelItem *item = NULL;
         Uint8 *frag = NULL;
         if (seq->getItem(item, i).bad() || !item) break;
         Uint32 len = item->getLength();
         if (len && item->getUint8Array(frag).good() && frag) code.insert(code.end(), frag, frag + len);
     }
-    if (code.empty()) return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment", path);
+    if (code.empty())
+        return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment (frame %d)", path, frame);
     return ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, out);
 }
 
-extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out)
+// Stored value i of the decoded array (1, 2 or 4 bytes a sample),
+// masked to BitsStored and sign-extended when PixelRepresentation is 1.
+static int32_t stored_value(const void *p, int bytes, size_t i, int bits, int is_signed)
+{
+    uint32_t raw = bytes == 1 ? ((const Uint8 *)p)[i] : bytes == 2 ? ((const Uint16 *)p)[i] : ((const Uint32 *)p)[i];
+    if (bits >= 32) return (int32_t)raw;
+    uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+    raw &= mask;
+    return is_signed && (raw & sign) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
+}
+
+// Frames [first, first + count) into out, rows*cols values each.
+static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int32_t *out)
 {
     init_dcmtk();
     DcmFileFormat ff;
     if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
-    if (is_j2k(h->transfer_syntax)) return read_j2k(path, ds, h, out);
+    size_t n = (size_t)h->rows * (size_t)h->cols;
+    if (is_j2k(h->transfer_syntax)) {
+        ms_status st = MS_OK;
+        for (int f = 0; f < count && !st; f++) st = read_j2k(path, ds, h, first + f, out + (size_t)f * n);
+        return st;
+    }
     if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() ||
         !ds->canWriteXfer(EXS_LittleEndianExplicit))
         return decode_error(path, h);
     DcmElement *el = NULL;
     if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
         return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
-    size_t n = (size_t)h->rows * (size_t)h->cols;
-    size_t bytes_per = h->bits_alloc == 8 ? 1 : 2;
-    if ((size_t)el->getLength() < n * bytes_per)
-        return ms_fail(MS_ERR_INPUT, "%s: pixel data holds %lu bytes, %zu expected", path,
-                       (unsigned long)el->getLength(), n * bytes_per);
+    int bytes = h->bits_alloc <= 8 ? 1 : h->bits_alloc <= 16 ? 2 : 4;
+    size_t need = n * (size_t)bytes * (size_t)h->frames;
+    if ((size_t)el->getLength() < need)
+        return ms_fail(MS_ERR_INPUT, "%s: pixel data holds %lu bytes, %zu expected (%d frames)", path,
+                       (unsigned long)el->getLength(), need, h->frames);
+    // The bytes are in memory in order whatever the VR (8-bit data in OW).
     Uint8 *p8 = NULL;
     Uint16 *p16 = NULL;
-    if (bytes_per == 1 && el->getUint8Array(p8).bad()) {
-        // 8-bit pixels stored with VR OW: the bytes are in memory in order.
-        if (el->getUint16Array(p16).bad()) return decode_error(path, h);
-        p8 = reinterpret_cast<Uint8 *>(p16);
-    } else if (bytes_per == 2 && el->getUint16Array(p16).bad())
-        return decode_error(path, h);
-    int bits = h->bits_stored > 0 && h->bits_stored <= (int)(8 * bytes_per) ? h->bits_stored : (int)(8 * bytes_per);
-    uint32_t mask = bits == 32 ? 0xffffffffu : ((1u << bits) - 1u);
-    uint32_t sign = 1u << (bits - 1);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t raw = (bytes_per == 1 ? p8[i] : p16[i]) & mask;
-        int32_t v = (h->pixel_rep == 1 && (raw & sign)) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
-        out[i] = v;
+    Uint32 *p32 = NULL;
+    const void *p = NULL;
+    if (el->getUint8Array(p8).good() && p8) p = p8;
+    else if (el->getUint16Array(p16).good() && p16) p = p16;
+    else if (el->getUint32Array(p32).good() && p32) p = p32;
+    if (!p) return decode_error(path, h);
+    const unsigned char *base = (const unsigned char *)p + (size_t)first * n * (size_t)bytes;
+    // 32-bit samples of a big-endian file in an OW element: DCMTK swapped
+    // them as 16-bit words, leaving each sample's halves in file order.
+    std::vector<Uint32> fixed;
+    if (bytes == 4 && el->getVR() == EVR_OW && DcmXfer(h->transfer_syntax).isBigEndian()) {
+        fixed.resize(n * (size_t)count);
+        const Uint16 *w = (const Uint16 *)base;
+        for (size_t i = 0; i < fixed.size(); i++) fixed[i] = (Uint32)w[2 * i] << 16 | w[2 * i + 1];
+        base = (const unsigned char *)fixed.data();
     }
+    int bits = h->bits_stored > 0 && h->bits_stored <= 8 * bytes ? h->bits_stored : 8 * bytes;
+    for (size_t i = 0; i < n * (size_t)count; i++) out[i] = stored_value(base, bytes, i, bits, h->pixel_rep == 1);
     return MS_OK;
+}
+
+extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out)
+{
+    return decode_frames(path, h, h->frame, 1, out);
+}
+
+extern "C" ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32_t *out)
+{
+    return decode_frames(path, h, 0, h->frames, out);
 }
 
 // DS values are at most 16 characters.

@@ -27,6 +27,7 @@ typedef struct ms_dcm_header {
     double slice_thickness;
     double gantry_tilt;
     int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
+    int frame;                   /* the frame this header describes (0-based; see ms_dcm_frame_headers) */
     double slope, intercept;
     int instance;
     int has_window, has_voi_lut; /* the first VOI window (center, width); a VOI LUT present */
@@ -38,9 +39,20 @@ typedef struct ms_dcm_header {
 /* MS_ERR_INPUT when the file is not DICOM or lacks image attributes. */
 ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
 
-/* Decodes the pixel data into rows*cols stored values (masked to
- * BitsStored, sign-extended when PixelRepresentation is 1). */
+/* Decodes frame h->frame of the pixel data into rows*cols stored values
+ * (masked to BitsStored, sign-extended when PixelRepresentation is 1). */
 ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out);
+/* Every frame, one after the other (rows*cols*frames values). */
+ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32_t *out);
+
+/* A multi-frame image (h->frames > 1) as h->frames headers, one a frame,
+ * each a copy of h with its frame index and the frame's own position,
+ * orientation, pixel spacing, thickness and rescale: from the per-frame
+ * and shared functional groups (Enhanced CT/MR/PET), else from
+ * GridFrameOffsetVector along the slice normal (RT dose, whose
+ * DoseGridScaling is its slope). A multi-frame image that gives no frame
+ * positions is MS_ERR_INPUT. */
+ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header *h, ms_dcm_header *out);
 
 /* The VOI of a radiograph: the first window (center, width) and/or the
  * first VOI LUT (descriptor: entries, first stored value mapped, bits).

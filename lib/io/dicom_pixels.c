@@ -9,6 +9,7 @@
  * syntaxes and for files that end otherwise. */
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,18 +20,19 @@
 
 static int stored_bits(const ms_dcm_header *h)
 {
-    int width = h->bits_alloc == 8 ? 8 : 16;
+    int width = h->bits_alloc == 8 ? 8 : h->bits_alloc == 32 ? 32 : 16;
     return h->bits_stored > 0 && h->bits_stored <= width ? h->bits_stored : width;
 }
 
 ms_dtype ms_dcm_stage_type(const ms_dcm_header *const *h, int n)
 {
-    int any_signed = 0, wide_unsigned = 0;
+    int any_signed = 0, wide_unsigned = 0, any_32 = 0;
     for (int s = 0; s < n; s++) {
         any_signed |= h[s]->pixel_rep == 1;
         wide_unsigned |= h[s]->pixel_rep != 1 && stored_bits(h[s]) == 16;
+        any_32 |= stored_bits(h[s]) > 16;
     }
-    return wide_unsigned ? (any_signed ? MS_I32 : MS_U16) : MS_I16;
+    return any_32 ? MS_I32 : wide_unsigned ? (any_signed ? MS_I32 : MS_U16) : MS_I16;
 }
 
 /* (r ^ sign) - sign sign-extends a `bits`-wide two's complement value
@@ -46,8 +48,8 @@ ms_dtype ms_dcm_stage_type(const ms_dcm_header *const *h, int n)
             for (size_t i = 0; i < n; i++) d_[i] = (T)((int32_t)s_[i] & mask);  \
     } while (0)
 
-/* src holds n stored samples of `bytes` bytes (4: already values); dst may
- * be src when the stage is as wide. */
+/* src holds n stored samples of `bytes` bytes (4: 32-bit samples, taken
+ * as they are); dst may be src when the stage is as wide. */
 static void unpack(const void *src, int bytes, const ms_dcm_header *h, size_t n, void *dst, ms_dtype stage)
 {
     int bits = bytes == 4 ? 32 : stored_bits(h), is_signed = bytes != 4 && h->pixel_rep == 1;
@@ -97,17 +99,20 @@ static off_t tail_offset(int fd, const ms_dcm_header *h, size_t len)
     return stated == padded ? at + (off_t)tag : -1;
 }
 
-/* 1 when the native path took the slice (*st then says how it went). */
+/* 1 when the native path took the slice (*st then says how it went):
+ * frame h->frame of the values at the file's tail. */
 static int read_native(const char *path, const ms_dcm_header *h, void *dst, ms_dtype stage, ms_status *st)
 {
-    if (h->frames > 1 || h->samples != 1 || (h->bits_alloc != 8 && h->bits_alloc != 16)) return 0;
+    if (h->samples != 1 || (h->bits_alloc != 8 && h->bits_alloc != 16 && h->bits_alloc != 32)) return 0;
     int bytes = h->bits_alloc / 8;
-    size_t n = (size_t)h->rows * (size_t)h->cols, len = n * (size_t)bytes;
+    size_t n = (size_t)h->rows * (size_t)h->cols, len = n * (size_t)bytes, all;
+    if (__builtin_mul_overflow(len, (size_t)h->frames, &all)) return 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
-    off_t at = tail_offset(fd, h, len);
+    off_t at = tail_offset(fd, h, all);
     int taken = at >= 0;
     if (taken) {
+        at += (off_t)((size_t)h->frame * len);
         int in_place = (size_t)bytes == ms_dtype_size(stage);
         void *raw = in_place ? dst : malloc(len);
         if (!raw) *st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
@@ -122,10 +127,40 @@ static int read_native(const char *path, const ms_dcm_header *h, void *dst, ms_d
     return taken;
 }
 
-ms_status ms_dcm_read_slice(const char *path, const ms_dcm_header *h, void *dst, ms_dtype stage)
+/* A frame of a compressed multi-frame file: the file is decoded once, into
+ * the cache, and each frame unpacked from there (decoding the whole file
+ * for every frame would be quadratic). */
+static ms_status read_cached_frame(const char *path, const ms_dcm_header *h, void *dst, ms_dtype stage,
+                                   ms_dcm_frame_cache *c)
+{
+    size_t n = (size_t)h->rows * (size_t)h->cols;
+    ms_status st = MS_OK;
+    pthread_mutex_lock(&c->lock);
+    if (!c->path || strcmp(c->path, path) != 0) {
+        free(c->path), free(c->values);
+        c->path = NULL, c->values = NULL;
+        st = ms_alloc_array((void **)&c->values, n, (size_t)h->frames * sizeof *c->values, 0, path);
+        if (!st) st = ms_dcm_read_all_frames(path, h, c->values);
+        if (!st && !(c->path = strdup(path))) st = ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+        if (st) free(c->values), c->values = NULL;
+    }
+    if (!st) unpack(c->values + (size_t)h->frame * n, 4, h, n, dst, stage);
+    pthread_mutex_unlock(&c->lock);
+    return st;
+}
+
+void ms_dcm_frame_cache_free(ms_dcm_frame_cache *c)
+{
+    free(c->path), free(c->values);
+    c->path = NULL, c->values = NULL;
+}
+
+ms_status ms_dcm_read_slice(const char *path, const ms_dcm_header *h, void *dst, ms_dtype stage,
+                            ms_dcm_frame_cache *cache)
 {
     ms_status st = MS_OK;
     if (read_native(path, h, dst, stage, &st)) return st;
+    if (h->frames > 1 && cache) return read_cached_frame(path, h, dst, stage, cache);
     size_t n = (size_t)h->rows * (size_t)h->cols;
     int32_t *values = NULL;
     st = ms_alloc_array((void **)&values, n, sizeof *values, 0, path);

@@ -351,6 +351,7 @@ typedef struct {
     int err_slice;
     char err[1024];
     pthread_mutex_t lock;
+    ms_dcm_frame_cache cache;
 } pixel_job;
 
 static void read_slices(void *ctx, size_t b, size_t e)
@@ -359,7 +360,7 @@ static void read_slices(void *ctx, size_t b, size_t e)
     size_t bytes = j->per_slice * ms_dtype_size(j->stack->dtype);
     for (size_t s = b; s < e; s++) {
         void *dst = (char *)j->stack->data + s * bytes;
-        ms_status st = ms_dcm_read_slice(j->sl[s].path, j->sl[s].h, dst, j->stack->dtype);
+        ms_status st = ms_dcm_read_slice(j->sl[s].path, j->sl[s].h, dst, j->stack->dtype, &j->cache);
         if (st) {
             /* Keep the error of the lowest slice so the message is stable. */
             pthread_mutex_lock(&j->lock);
@@ -375,12 +376,10 @@ static void read_slices(void *ctx, size_t b, size_t e)
 
 static ms_status check_pixel_format(const char *path, const ms_dcm_header *h)
 {
-    if (h->frames > 1)
-        return ms_fail(MS_ERR_INPUT, "%s: multi-frame image (%d frames) is not supported", path, h->frames);
     if (h->samples != 1)
         return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel (colour) is not supported", path, h->samples);
-    if (h->bits_alloc != 8 && h->bits_alloc != 16)
-        return ms_fail(MS_ERR_INPUT, "%s: BitsAllocated %d is not supported (8 or 16)", path, h->bits_alloc);
+    if (h->bits_alloc != 8 && h->bits_alloc != 16 && h->bits_alloc != 32)
+        return ms_fail(MS_ERR_INPUT, "%s: BitsAllocated %d is not supported (8, 16 or 32)", path, h->bits_alloc);
     return MS_OK;
 }
 
@@ -452,8 +451,10 @@ static ms_status read_pixels(const char *path, slice *sl, int n, const geometry 
     ms_volume stack = {0};
     if (!st) st = ms_volume_alloc(&stack, dim, stage, path);
     if (st) return st;
-    pixel_job j = {sl, &stack, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER};
+    pixel_job j = {sl, &stack, (size_t)dim[0] * (size_t)dim[1], MS_OK, -1, "", PTHREAD_MUTEX_INITIALIZER,
+                   {PTHREAD_MUTEX_INITIALIZER, NULL, NULL}};
     ms_parallel_for((size_t)n, 1, read_slices, &j);
+    ms_dcm_frame_cache_free(&j.cache);
     if (j.err_slice >= 0) st = ms_fail(j.st, "%s", j.err);
     else st = rescale(path, sl, n, &stack);
     if (st || g->n_out == n) {
@@ -467,6 +468,38 @@ static ms_status read_pixels(const char *path, slice *sl, int n, const geometry 
 }
 
 /* ---- entry point ---- */
+
+/* A multi-frame image becomes one entry a frame (same path, its frame's
+ * header), so sorting, geometry and reading treat frames as slices. */
+static ms_status expand_frames(path_list *files, ms_dcm_header **hdr, int **ok, slice **sl)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < files->n; i++) total += (*ok)[i] ? (size_t)(*hdr)[i].frames : 1;
+    if (total == files->n) return MS_OK;
+    path_list np = {0};
+    ms_dcm_header *nh = NULL;
+    int *nok = NULL;
+    slice *nsl = NULL;
+    ms_status st = ms_alloc_array((void **)&nh, total, sizeof *nh, 1, "DICOM frames");
+    if (!st) st = ms_alloc_array((void **)&nok, total, sizeof *nok, 1, "DICOM frames");
+    if (!st) st = ms_alloc_array((void **)&nsl, total, sizeof *nsl, 1, "DICOM frames");
+    for (size_t i = 0, k = 0; !st && i < files->n; i++) {
+        int frames = (*ok)[i] ? (*hdr)[i].frames : 1;
+        if (frames > 1) st = ms_dcm_frame_headers(files->paths[i], &(*hdr)[i], nh + k);
+        else nh[k] = (*hdr)[i];
+        for (int f = 0; !st && f < frames; f++, k++) {
+            nok[k] = (*ok)[i];
+            st = list_push(&np, files->paths[i]);
+        }
+    }
+    if (st) {
+        list_free(&np), free(nh), free(nok), free(nsl);
+        return st;
+    }
+    list_free(files), free(*hdr), free(*ok), free(*sl);
+    *files = np, *hdr = nh, *ok = nok, *sl = nsl;
+    return MS_OK;
+}
 
 static int skip_unreadable;
 
@@ -603,6 +636,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
         goto done;
     }
     int n = 0;
+    if ((st = expand_frames(&files, &hdr, &ok, &sl))) goto done;
     if ((st = count_series(path, hdr, ok, files.n, info, &all))) goto done;
     if ((st = choose_series(path, series, info, all))) goto done;
     if ((st = select_slices(path, &files, hdr, ok, info, sl, &n))) goto done;

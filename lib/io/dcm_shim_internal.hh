@@ -1,0 +1,19 @@
+// Internal to the DCMTK shim (dcm_shim.cc, dcm_frames.cc): helpers both use.
+#ifndef MEDSEG_IO_DCM_SHIM_INTERNAL_HH
+#define MEDSEG_IO_DCM_SHIM_INTERNAL_HH
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include "dcm_shim.h"
+
+namespace msdcm {
+void init_dcmtk();
+// Returns 0 when the value did not fit.
+int copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n);
+// 1 when all n values are present and finite.
+int get_doubles(DcmItem *ds, const DcmTagKey &tag, double *out, int n);
+int get_int(DcmItem *ds, const DcmTagKey &tag, int fallback);
+}  // namespace msdcm
+
+#endif
