@@ -1,7 +1,8 @@
 // Multi-frame images as one header a frame: Enhanced CT/MR/PET give each
 // frame's geometry in functional groups (PS3.3 C.7.6.16: per-frame items,
 // with what all frames share in one shared item); RT dose gives offsets
-// along the slice normal (GridFrameOffsetVector, PS3.3 C.8.8.3).
+// along the slice normal (GridFrameOffsetVector, PS3.3 C.8.8.3; its
+// DoseGridScaling is read as the slope with the rest of the header).
 #include "dcm_shim.h"
 #include "dcm_shim_internal.hh"
 
@@ -34,7 +35,7 @@ int group_doubles(DcmItem *frame, DcmItem *shared, const DcmTagKey &group, const
 const DcmTagKey kPlanePosition(0x0020, 0x9113), kPlaneOrientation(0x0020, 0x9116);
 const DcmTagKey kPixelMeasures(0x0028, 0x9110), kValueTransform(0x0028, 0x9145);
 const DcmTagKey kSharedGroups(0x5200, 0x9229), kPerFrameGroups(0x5200, 0x9230);
-const DcmTagKey kGridFrameOffsets(0x3004, 0x000c), kDoseGridScaling(0x3004, 0x000e);
+const DcmTagKey kGridFrameOffsets(0x3004, 0x000c);
 
 void fill_from_groups(DcmItem *frame, DcmItem *shared, ms_dcm_header *h)
 {
@@ -69,8 +70,6 @@ ms_status from_grid_offsets(const char *path, DcmDataset *ds, ms_dcm_header *out
                        "ImageOrientationPatient", path);
     const double *r = h->iop, *c = h->iop + 3;
     double nrm[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
-    double scaling = 0;
-    int scaled = get_doubles(ds, kDoseGridScaling, &scaling, 1) && scaling != 0 && !ds->tagExists(DCM_RescaleSlope);
     // Offsets are relative to the first frame (first offset 0) or, for
     // axial grids, absolute z: measured from the first offset, both agree.
     double off0 = 0;
@@ -80,7 +79,29 @@ ms_status from_grid_offsets(const char *path, DcmDataset *ds, ms_dcm_header *out
             return ms_fail(MS_ERR_INPUT, "%s: GridFrameOffsetVector holds no finite offset for frame %d", path, f + 1);
         if (f == 0) off0 = off;
         for (int a = 0; a < 3; a++) out[f].ipp[a] = h->ipp[a] + (off - off0) * nrm[a];
-        if (scaled) out[f].slope = scaling;
+    }
+    return MS_OK;
+}
+
+// No frame positions (secondary capture, cine): the frames are stacked
+// along the slice normal every SpacingBetweenSlices, else SliceThickness,
+// else 1 mm, from the image's position (else the origin), and the header
+// says the step was assumed.
+ms_status stacked(DcmDataset *ds, ms_dcm_header *out, int n)
+{
+    static const double axial[6] = {1, 0, 0, 0, 1, 0};
+    const double *iop = out[0].has_iop ? out[0].iop : axial;
+    double step = 0;
+    if (!get_doubles(ds, DCM_SpacingBetweenSlices, &step, 1) || !(step > 0)) step = out[0].slice_thickness;
+    if (!(step > 0)) step = 1;
+    const double *r = iop, *c = iop + 3;
+    double nrm[3] = {r[1] * c[2] - r[2] * c[1], r[2] * c[0] - r[0] * c[2], r[0] * c[1] - r[1] * c[0]};
+    double p0[3] = {0, 0, 0};
+    if (out[0].has_ipp) memcpy(p0, out[0].ipp, sizeof p0);
+    for (int f = 0; f < n; f++) {
+        for (int a = 0; a < 3; a++) out[f].ipp[a] = p0[a] + f * step * nrm[a];
+        out[f].has_ipp = 1;
+        out[f].frame_step_assumed = 1;
     }
     return MS_OK;
 }
@@ -100,6 +121,5 @@ extern "C" ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header 
     }
     if (ds->tagExists(kPerFrameGroups)) return from_groups(path, ds, out, h->frames);
     if (ds->tagExists(kGridFrameOffsets)) return from_grid_offsets(path, ds, out, h->frames);
-    return ms_fail(MS_ERR_INPUT, "%s: multi-frame image (%d frames) that gives no frame positions (neither per-frame "
-                   "functional groups nor GridFrameOffsetVector)", path, h->frames);
+    return stacked(ds, out, h->frames);
 }

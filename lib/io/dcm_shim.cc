@@ -122,7 +122,11 @@ static void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     h->has_window = get_doubles(ds, DCM_WindowCenter, &h->window_center, 1) &&
                     get_doubles(ds, DCM_WindowWidth, &h->window_width, 1) && h->window_width >= 1;
     h->has_voi_lut = ds->tagExists(DCM_VOILUTSequence);
-    if (!get_doubles(ds, DCM_RescaleSlope, &h->slope, 1) || h->slope == 0) h->slope = 1;
+    // RT dose scales its integers by DoseGridScaling (3004,000E) instead.
+    if (!get_doubles(ds, DCM_RescaleSlope, &h->slope, 1) &&
+        !(get_doubles(ds, DcmTagKey(0x3004, 0x000e), &h->slope, 1) && h->slope != 0))
+        h->slope = 1;
+    if (h->slope == 0) h->slope = 1;
     if (!get_doubles(ds, DCM_RescaleIntercept, &h->intercept, 1)) h->intercept = 0;
 }
 
@@ -211,7 +215,20 @@ static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header 
     }
     if (code.empty())
         return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment (frame %d)", path, frame);
-    return ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, out);
+    ms_status st = ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, out);
+    // The dataset's BitsStored and PixelRepresentation decide, as for
+    // native data, where a codestream's signedness disagrees (pydicom does
+    // the same).
+    int bits = h->bits_stored > 0 && h->bits_stored < 32 ? h->bits_stored : 32;
+    if (!st && bits < 32) {
+        uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+        size_t n = (size_t)h->rows * (size_t)h->cols;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t raw = (uint32_t)out[i] & mask;
+            out[i] = h->pixel_rep == 1 && (raw & sign) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
+        }
+    }
+    return st;
 }
 
 // Stored value i of the decoded array (1, 2 or 4 bytes a sample),
@@ -225,7 +242,52 @@ static int32_t stored_value(const void *p, int bytes, size_t i, int bits, int is
     return is_signed && (raw & sign) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
 }
 
-// Frames [first, first + count) into out, rows*cols values each.
+// How a decoded colour frame is laid out, and how it becomes grey.
+typedef struct {
+    int ybr;        // YBR_FULL / YBR_FULL_422: grey is Y, the first sample
+    int sub422;     // YBR_FULL_422: Y1 Y2 Cb Cr for each pair of pixels
+    int planar;     // PlanarConfiguration 1: all R, then all G, then all B
+} colour_layout;
+
+// Samples a frame holds per pixel, on average (YBR_FULL_422: 2).
+static size_t samples_per_pixel(const ms_dcm_header *h, const colour_layout *c)
+{
+    return h->samples == 1 ? 1 : c->sub422 ? 2 : 3;
+}
+
+// The layout after decoding (a JPEG decoder may have turned YBR into RGB),
+// or MS_ERR_INPUT for a colour model with no luminance to take.
+static ms_status colour_of(const char *path, DcmDataset *ds, const ms_dcm_header *h, colour_layout *c)
+{
+    memset(c, 0, sizeof *c);
+    if (h->samples == 1) return MS_OK;
+    OFString pi;
+    ds->findAndGetOFString(DCM_PhotometricInterpretation, pi);
+    c->planar = get_int(ds, DCM_PlanarConfiguration, 0) == 1;
+    c->ybr = pi == "YBR_FULL" || pi == "YBR_FULL_422";
+    c->sub422 = pi == "YBR_FULL_422";
+    if (h->bits_alloc > 16)
+        return ms_fail(MS_ERR_INPUT, "%s: %d-bit colour samples are not read (8 or 16)", path, h->bits_alloc);
+    if (h->samples != 3 || (!c->ybr && pi != "RGB"))
+        return ms_fail(MS_ERR_INPUT, "%s: colour model %s with %d samples per pixel is not read (RGB, YBR_FULL and "
+                       "YBR_FULL_422 are)", path, pi.c_str(), h->samples);
+    return MS_OK;
+}
+
+// Grey of pixel i of a colour frame: Y, or ITU-R BT.601 luma of R, G, B
+// (the weights that make Y), rounded.
+static int32_t grey_of(const void *p, int bytes, size_t n, size_t i, int bits, const colour_layout *c)
+{
+    if (c->sub422) return stored_value(p, bytes, (i / 2) * 4 + (i & 1), bits, 0);
+    if (c->ybr) return stored_value(p, bytes, c->planar ? i : 3 * i, bits, 0);
+    size_t r = c->planar ? i : 3 * i, g = c->planar ? n + i : 3 * i + 1, b = c->planar ? 2 * n + i : 3 * i + 2;
+    double y = 0.299 * stored_value(p, bytes, r, bits, 0) + 0.587 * stored_value(p, bytes, g, bits, 0) +
+               0.114 * stored_value(p, bytes, b, bits, 0);
+    return (int32_t)lrint(y);
+}
+
+// Frames [first, first + count) into out, rows*cols values each (colour
+// frames as grey).
 static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int32_t *out)
 {
     init_dcmtk();
@@ -244,8 +306,11 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     DcmElement *el = NULL;
     if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
         return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
+    colour_layout col;
+    ms_status st = colour_of(path, ds, h, &col);
+    if (st) return st;
     int bytes = h->bits_alloc <= 8 ? 1 : h->bits_alloc <= 16 ? 2 : 4;
-    size_t need = n * (size_t)bytes * (size_t)h->frames;
+    size_t per_frame = n * samples_per_pixel(h, &col), need = per_frame * (size_t)bytes * (size_t)h->frames;
     if ((size_t)el->getLength() < need)
         return ms_fail(MS_ERR_INPUT, "%s: pixel data holds %lu bytes, %zu expected (%d frames)", path,
                        (unsigned long)el->getLength(), need, h->frames);
@@ -258,7 +323,7 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     else if (el->getUint16Array(p16).good() && p16) p = p16;
     else if (el->getUint32Array(p32).good() && p32) p = p32;
     if (!p) return decode_error(path, h);
-    const unsigned char *base = (const unsigned char *)p + (size_t)first * n * (size_t)bytes;
+    const unsigned char *base = (const unsigned char *)p + (size_t)first * per_frame * (size_t)bytes;
     // 32-bit samples of a big-endian file in an OW element: DCMTK swapped
     // them as 16-bit words, leaving each sample's halves in file order.
     std::vector<Uint32> fixed;
@@ -269,7 +334,14 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
         base = (const unsigned char *)fixed.data();
     }
     int bits = h->bits_stored > 0 && h->bits_stored <= 8 * bytes ? h->bits_stored : 8 * bytes;
-    for (size_t i = 0; i < n * (size_t)count; i++) out[i] = stored_value(base, bytes, i, bits, h->pixel_rep == 1);
+    if (h->samples == 1) {
+        for (size_t i = 0; i < n * (size_t)count; i++) out[i] = stored_value(base, bytes, i, bits, h->pixel_rep == 1);
+        return MS_OK;
+    }
+    for (int f = 0; f < count; f++) {
+        const unsigned char *fb = base + (size_t)f * per_frame * (size_t)bytes;
+        for (size_t i = 0; i < n; i++) out[(size_t)f * n + i] = grey_of(fb, bytes, n, i, bits, &col);
+    }
     return MS_OK;
 }
 

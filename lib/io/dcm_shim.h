@@ -28,6 +28,7 @@ typedef struct ms_dcm_header {
     double gantry_tilt;
     int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
     int frame;                   /* the frame this header describes (0-based; see ms_dcm_frame_headers) */
+    int frame_step_assumed;      /* frames without positions, stacked at an assumed step */
     double slope, intercept;
     int instance;
     int has_window, has_voi_lut; /* the first VOI window (center, width); a VOI LUT present */
@@ -50,8 +51,8 @@ ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32
  * orientation, pixel spacing, thickness and rescale: from the per-frame
  * and shared functional groups (Enhanced CT/MR/PET), else from
  * GridFrameOffsetVector along the slice normal (RT dose, whose
- * DoseGridScaling is its slope). A multi-frame image that gives no frame
- * positions is MS_ERR_INPUT. */
+ * DoseGridScaling is its slope); frames that give no positions are
+ * stacked along the normal (frame_step_assumed). */
 ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header *h, ms_dcm_header *out);
 
 /* The VOI of a radiograph: the first window (center, width) and/or the

@@ -376,8 +376,8 @@ static void read_slices(void *ctx, size_t b, size_t e)
 
 static ms_status check_pixel_format(const char *path, const ms_dcm_header *h)
 {
-    if (h->samples != 1)
-        return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel (colour) is not supported", path, h->samples);
+    if (h->samples != 1 && h->samples != 3)
+        return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel is not supported (1, or 3 for colour)", path, h->samples);
     if (h->bits_alloc != 8 && h->bits_alloc != 16 && h->bits_alloc != 32)
         return ms_fail(MS_ERR_INPUT, "%s: BitsAllocated %d is not supported (8, 16 or 32)", path, h->bits_alloc);
     return MS_OK;
@@ -585,17 +585,21 @@ static void fill_info_from(const ms_dcm_header *h, ms_dicom_info *info)
  * because the world positions are then not the scanner's. */
 static void report_assumptions(const char *path, const ms_dcm_header *h0, int n, ms_dicom_info *info)
 {
-    info->assumed_position = !h0->has_ipp;
+    info->assumed_position = !h0->has_ipp || h0->frame_step_assumed;
     info->assumed_orientation = !h0->has_iop;
     info->assumed_spacing = !h0->has_spacing;
-    info->assumed_slice_step = n == 1 && !(h0->slice_thickness > 0);
+    info->assumed_slice_step = (n == 1 && !(h0->slice_thickness > 0)) || h0->frame_step_assumed;
     char what[160] = "";
     if (info->assumed_position) strcat(what, ", ImagePositionPatient (origin 0 assumed)");
     if (info->assumed_orientation) strcat(what, ", ImageOrientationPatient (axial assumed)");
     if (info->assumed_spacing) strcat(what, ", PixelSpacing (1 mm assumed)");
-    if (info->assumed_slice_step) strcat(what, ", SliceThickness (1 mm assumed)");
+    if (info->assumed_slice_step)
+        strcat(what, h0->frame_step_assumed ? ", frame positions (frames stacked along the normal)"
+                                            : ", SliceThickness (1 mm assumed)");
     if (what[0])
         ms_warn("%s: no %s: positions in mm are not the scanner's", path, what + 2);
+    if (h0->samples == 3)
+        ms_warn("%s: colour (%s) read as grey: Y, or the luma 0.299 R + 0.587 G + 0.114 B", path, h0->photometric);
 }
 
 static void report_geometry(const char *path, const ms_dicom_info *info, const geometry *g)

@@ -131,7 +131,8 @@ static ms_status read_dicom(const char *path, ms_image2d *im)
     ms_status st = ms_dcm_read_header(path, &h);
     if (st) return st;
     if (h.frames > 1) return ms_fail(MS_ERR_INPUT, "%s: multi-frame DICOM (%d frames); give one frame", path, h.frames);
-    if (h.samples != 1) return ms_fail(MS_ERR_INPUT, "%s: colour DICOM (%d samples per pixel) is not a grey image", path, h.samples);
+    if (h.samples != 1 && h.samples != 3)
+        return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel is neither grey nor colour", path, h.samples);
     int32_t *raw = NULL;
     size_t n = (size_t)h.rows * (size_t)h.cols;
     if (!(st = ms_alloc_array((void **)&raw, n, sizeof *raw, 0, path))) st = ms_dcm_read_pixels(path, &h, raw);
@@ -140,7 +141,10 @@ static ms_status read_dicom(const char *path, ms_image2d *im)
     v.has_window = h.has_window, v.center = h.window_center, v.width = h.window_width;
     if (!st && !ct && h.has_voi_lut) st = ms_dcm_read_voi(path, &v);
     if (!st) st = alloc_planes(im, h.cols, h.rows, 1, path);
-    if (!st && ct)
+    double full = h.bits_stored > 0 && h.bits_stored < 31 ? (double)((1u << h.bits_stored) - 1u) : 255.0;
+    if (!st && h.samples == 3)   /* colour: its luma (the shim's), on 0..255 */
+        for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * 255.0 / full);
+    else if (!st && ct)
         for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * h.slope + h.intercept);
     else if (!st)
         display(&h, &v, raw, n, im->px);
