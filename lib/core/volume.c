@@ -190,6 +190,47 @@ void ms_volume_set(ms_volume *v, size_t i, double x)
     }
 }
 
+#define READ_SPAN(T, O)                                                      \
+    do {                                                                     \
+        const T *s_ = (const T *)v->data + at;                               \
+        for (size_t i = 0; i < n; i++) out[i] = (O)s_[(ptrdiff_t)i * stride]; \
+    } while (0)
+#define READ_ANY(O)                                   \
+    switch (v->dtype) {                               \
+    case MS_U8: READ_SPAN(uint8_t, O); break;         \
+    case MS_I16: READ_SPAN(int16_t, O); break;        \
+    case MS_U16: READ_SPAN(uint16_t, O); break;       \
+    case MS_I32: READ_SPAN(int32_t, O); break;        \
+    case MS_F32: READ_SPAN(float, O); break;          \
+    case MS_F64: READ_SPAN(double, O); break;         \
+    default: memset(out, 0, n * sizeof *out); break;  \
+    }
+
+void ms_volume_read_f64(const ms_volume *v, size_t at, ptrdiff_t stride, size_t n, double *out) { READ_ANY(double) }
+void ms_volume_read_f32(const ms_volume *v, size_t at, ptrdiff_t stride, size_t n, float *out) { READ_ANY(float) }
+#undef READ_ANY
+#undef READ_SPAN
+
+#define WRITE_SPAN(T)                                              \
+    do {                                                           \
+        T *d_ = (T *)v->data + at;                                 \
+        for (size_t i = 0; i < n; i++) d_[i] = (T)in[i];           \
+    } while (0)
+
+void ms_volume_write_f64(ms_volume *v, size_t at, size_t n, const double *in)
+{
+    switch (v->dtype) {
+    case MS_U8: WRITE_SPAN(uint8_t); break;
+    case MS_I16: WRITE_SPAN(int16_t); break;
+    case MS_U16: WRITE_SPAN(uint16_t); break;
+    case MS_I32: WRITE_SPAN(int32_t); break;
+    case MS_F32: WRITE_SPAN(float); break;
+    case MS_F64: WRITE_SPAN(double); break;
+    default: break;
+    }
+}
+#undef WRITE_SPAN
+
 ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t *clamped)
 {
     ms_status st = ms_volume_like(out, in, t);
@@ -198,18 +239,21 @@ ms_status ms_volume_cast(ms_volume *out, const ms_volume *in, ms_dtype t, size_t
     ms_dtype_range(t, &lo, &hi);
     int integer = ms_dtype_is_integer(t);
     size_t n = ms_volume_nvox(in), bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        double x = ms_volume_get(in, i);
-        if (integer) x = isnan(x) ? 0 : nearbyint(x);
-        else if (!isfinite(x)) {   /* NaN and infinities stay what they are */
-            ms_volume_set(out, i, x);
-            continue;
+    double buf[4096];
+    for (size_t at = 0; at < n; at += 4096) {
+        size_t m = n - at < 4096 ? n - at : 4096;
+        ms_volume_read_f64(in, at, 1, m, buf);
+        for (size_t i = 0; i < m; i++) {
+            double x = buf[i];
+            if (integer) x = isnan(x) ? 0 : nearbyint(x);
+            else if (!isfinite(x)) continue;   /* NaN and infinities stay what they are */
+            if (x < lo || x > hi) {
+                bad++;
+                x = x < lo ? lo : hi;
+            }
+            buf[i] = x;
         }
-        if (x < lo || x > hi) {
-            bad++;
-            x = x < lo ? lo : hi;
-        }
-        ms_volume_set(out, i, x);
+        ms_volume_write_f64(out, at, m, buf);
     }
     if (clamped) *clamped = bad;
     return MS_OK;
@@ -277,12 +321,15 @@ int ms_volume_find_fraction(const ms_volume *v, double *bad)
 {
     if (ms_dtype_is_integer(v->dtype)) return 0;
     size_t n = ms_volume_nvox(v);
-    for (size_t i = 0; i < n; i++) {
-        double x = ms_volume_get(v, i);
-        if (x != floor(x)) {   /* NaN and infinities too */
-            *bad = x;
-            return 1;
-        }
+    double buf[4096];
+    for (size_t at = 0; at < n; at += 4096) {
+        size_t m = n - at < 4096 ? n - at : 4096;
+        ms_volume_read_f64(v, at, 1, m, buf);
+        for (size_t i = 0; i < m; i++)
+            if (buf[i] != floor(buf[i])) {   /* NaN and infinities too */
+                *bad = buf[i];
+                return 1;
+            }
     }
     return 0;
 }

@@ -43,6 +43,10 @@ void init_dcmtk()
         // tool that did not know them) are read with their dictionary VR,
         // as pydicom does, so their values are not lost.
         dcmEnableUnknownVRConversion.set(OFTrue);
+        // A dataset encoded otherwise than its meta header says (implicit
+        // for explicit VR, or the reverse) is read as it is encoded, as
+        // pydicom does; the header notes it and the reader warns.
+        dcmAutoDetectDatasetXfer.set(OFTrue);
         DJDecoderRegistration::registerCodecs();
         DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();
@@ -99,10 +103,17 @@ static void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
     copy_str(ds, DCM_Manufacturer, h->manufacturer, sizeof h->manufacturer);
     copy_str(ds, DCM_PhotometricInterpretation, h->photometric, sizeof h->photometric);
     OFString ts;
-    if (ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good())
+    DcmXfer found(ds->getOriginalXfer());
+    if (ff.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts).good()) {
         snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", ts.c_str());
-    else
-        snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", DcmXfer(ds->getOriginalXfer()).getXferID());
+        DcmXfer said(ts.c_str());
+        if (!said.isEncapsulated() && found.getXfer() != EXS_Unknown && found.getXfer() != said.getXfer()) {
+            snprintf(h->declared_syntax, sizeof h->declared_syntax, "%s", ts.c_str());
+            snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", found.getXferID());
+        }
+    } else {
+        snprintf(h->transfer_syntax, sizeof h->transfer_syntax, "%s", found.getXferID());
+    }
     h->has_ipp = get_doubles(ds, DCM_ImagePositionPatient, h->ipp, 3);
     h->has_iop = get_doubles(ds, DCM_ImageOrientationPatient, h->iop, 6);
     h->has_spacing = get_doubles(ds, DCM_PixelSpacing, h->pixel_spacing, 2);

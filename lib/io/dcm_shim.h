@@ -18,7 +18,8 @@ typedef struct ms_dcm_header {
     char study_uid[MS_UID_MAX + 1];
     char frame_uid[MS_UID_MAX + 1];
     char modality[20];
-    char transfer_syntax[68];
+    char transfer_syntax[68];    /* as the dataset is encoded */
+    char declared_syntax[68];    /* the meta header's, when it says otherwise ("" when it agrees) */
     char manufacturer[68];
     char photometric[20];
     int has_ipp, has_iop, has_spacing, has_tilt;

@@ -50,9 +50,14 @@ static ms_status in_plane_axes(const ms_volume *v, double iop[6])
 static void slice_values(const ms_volume *v, int64_t k, uint16_t *out)
 {
     size_t per = (size_t)v->dim[0] * (size_t)v->dim[1];
-    for (size_t i = 0; i < per; i++) {
-        double hu = nearbyint(ms_volume_get(v, (size_t)k * per + i)) + 1024.0;
-        out[i] = (uint16_t)(hu < 0 ? 0 : hu > 65535 ? 65535 : hu);
+    double buf[4096];
+    for (size_t at = 0; at < per; at += 4096) {
+        size_t m = per - at < 4096 ? per - at : 4096;
+        ms_volume_read_f64(v, (size_t)k * per + at, 1, m, buf);
+        for (size_t i = 0; i < m; i++) {
+            double hu = nearbyint(buf[i]) + 1024.0;
+            out[at + i] = (uint16_t)(hu < 0 ? 0 : hu > 65535 ? 65535 : hu);
+        }
     }
 }
 

@@ -239,7 +239,13 @@ static ms_status fill_data(const char *path, nifti_image *nim, ms_dtype t, ms_vo
     ms_dtype out = scaled_dtype(raw.dtype, slope, inter, lo, hi);
     st = ms_volume_alloc(v, dim, out, path);
     if (!st)
-        for (size_t i = 0; i < n; i++) ms_volume_set(v, i, ms_volume_get(&raw, i) * slope + inter);
+        for (size_t at = 0; at < n; at += 4096) {
+            double buf[4096];
+            size_t m = n - at < 4096 ? n - at : 4096;
+            ms_volume_read_f64(&raw, at, 1, m, buf);
+            for (size_t i = 0; i < m; i++) buf[i] = buf[i] * slope + inter;
+            ms_volume_write_f64(v, at, m, buf);
+        }
     free(raw.data);
     return st;
 }

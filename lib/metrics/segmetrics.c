@@ -69,13 +69,17 @@ static void mark_small(const ms_volume *v, uint8_t *seen)
 static int collect_values(const ms_volume *v, int64_t **set, int *n, int *cap)
 {
     size_t nv = ms_volume_nvox(v);
-    double last = 0;
-    for (size_t i = 0; i < nv; i++) {
-        double x = ms_volume_get(v, i);
-        if (x == 0 || x == last) continue;
-        if (x != floor(x) || fabs(x) > 9e15) return -1;
-        if (!add_label(set, n, cap, (int64_t)x)) return 0;
-        last = x;
+    double last = 0, buf[4096];
+    for (size_t at = 0; at < nv; at += 4096) {
+        size_t m = nv - at < 4096 ? nv - at : 4096;
+        ms_volume_read_f64(v, at, 1, m, buf);
+        for (size_t i = 0; i < m; i++) {
+            double x = buf[i];
+            if (x == 0 || x == last) continue;
+            if (x != floor(x) || fabs(x) > 9e15) return -1;
+            if (!add_label(set, n, cap, (int64_t)x)) return 0;
+            last = x;
+        }
     }
     return 1;
 }

@@ -59,11 +59,18 @@ typedef struct voxel_lists {
     int64_t *idx;
 } voxel_lists;
 
-static int slot_of(const ms_volume *v, const label_set *ls, size_t i)
+static int slot_of(const label_set *ls, double val)
 {
-    double val = ms_volume_get(v, i);
     if (val == 0 || val != floor(val) || fabs(val) > 9e15) return -1;
     return find_slot(ls, val);
+}
+
+/* slots[i] := the label slot of voxel at + i (-1: none), for m voxels. */
+static void slots_of(const ms_volume *v, const label_set *ls, size_t at, size_t m, int *slots)
+{
+    double buf[4096];
+    ms_volume_read_f64(v, at, 1, m, buf);
+    for (size_t i = 0; i < m; i++) slots[i] = slot_of(ls, buf[i]);
 }
 
 static ms_status list_voxels(const ms_volume *v, const label_set *ls, voxel_lists *out)
@@ -72,9 +79,12 @@ static ms_status list_voxels(const ms_volume *v, const label_set *ls, voxel_list
     int n = ls->n;
     memset(out, 0, sizeof *out);
     ms_status rc = ms_alloc_array((void **)&out->start, (size_t)n + 1, sizeof *out->start, 1, "label voxels");
-    for (size_t i = 0; !rc && i < nv; i++) {
-        int k = slot_of(v, ls, i);
-        if (k >= 0) out->start[k + 1]++;
+    int slots[4096];
+    for (size_t at = 0; !rc && at < nv; at += 4096) {
+        size_t m = nv - at < 4096 ? nv - at : 4096;
+        slots_of(v, ls, at, m, slots);
+        for (size_t i = 0; i < m; i++)
+            if (slots[i] >= 0) out->start[slots[i] + 1]++;
     }
     for (int k = 0; !rc && k < n; k++) out->start[k + 1] += out->start[k];
     if (!rc) rc = ms_alloc_array((void **)&out->idx, (size_t)(out->start[n] ? out->start[n] : 1), sizeof *out->idx, 0,
@@ -82,9 +92,11 @@ static ms_status list_voxels(const ms_volume *v, const label_set *ls, voxel_list
     int64_t *fill = NULL;
     if (!rc) rc = ms_alloc_array((void **)&fill, (size_t)n, sizeof *fill, 0, "label voxels");
     if (!rc) memcpy(fill, out->start, (size_t)n * sizeof *fill);
-    for (size_t i = 0; !rc && i < nv; i++) {
-        int k = slot_of(v, ls, i);
-        if (k >= 0) out->idx[fill[k]++] = (int64_t)i;
+    for (size_t at = 0; !rc && at < nv; at += 4096) {
+        size_t m = nv - at < 4096 ? nv - at : 4096;
+        slots_of(v, ls, at, m, slots);
+        for (size_t i = 0; i < m; i++)
+            if (slots[i] >= 0) out->idx[fill[slots[i]]++] = (int64_t)(at + i);
     }
     free(fill);
     return rc;

@@ -76,7 +76,7 @@ ms_status ms_bspline_coefficients(const ms_volume *in, float **coef)
     double *c;
     ms_status st = ms_alloc_array((void **)&c, n, sizeof *c, 0, "spline coefficients");
     if (st) return st;
-    for (size_t i = 0; i < n; i++) c[i] = ms_volume_get(in, i);
+    ms_volume_read_f64(in, 0, 1, n, c);
     for (int a = 0; a < 3; a++) {
         axis_job j = {c, {in->dim[0], in->dim[1], in->dim[2]}, a, 0};
         ms_parallel_for(n / (size_t)in->dim[a], 64, filter_lines, &j);

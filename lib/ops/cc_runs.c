@@ -85,10 +85,20 @@ void cc_row_bits(const void *row, ms_dtype t, int64_t nx, uint64_t *w)
         for (size_t i = 0; i < nw; i++) w[i] = word_bits(row, (int64_t)i * 64, nx);
         return;
     }
-    ms_volume v = {.data = (void *)row, .dtype = t};
     memset(w, 0, nw * sizeof *w);
-    for (int64_t x = 0; x < nx; x++)
-        if (ms_volume_get(&v, (size_t)x) != 0) w[x >> 6] |= 1ull << (x & 63);
+#define ROW_BITS(T)                                                               \
+    do {                                                                          \
+        const T *r_ = row;                                                        \
+        for (int64_t x = 0; x < nx; x++) w[x >> 6] |= (uint64_t)(r_[x] != 0) << (x & 63); \
+    } while (0)
+    switch (t) {
+    case MS_I16: ROW_BITS(int16_t); break;
+    case MS_U16: ROW_BITS(uint16_t); break;
+    case MS_I32: ROW_BITS(int32_t); break;
+    case MS_F32: ROW_BITS(float); break;
+    default: ROW_BITS(double); break;
+    }
+#undef ROW_BITS
 }
 
 size_t cc_bits_count_runs(const uint64_t *w, size_t nw)

@@ -33,13 +33,15 @@ void ms_components_free(ms_components *c)
     c->count = 0;
 }
 
-static void take_voxel(ms_component *m, int64_t x, int64_t y, int64_t z, int64_t value)
+/* Voxel i at (x, y, z) joins m; the first one gives m its source value
+ * (read once a component, not once a voxel). */
+static void take_voxel(ms_component *m, int64_t x, int64_t y, int64_t z, const ms_volume *source, size_t i)
 {
     int64_t p[3] = {x, y, z};
     if (m->size == 0) {
         memcpy(m->lo, p, sizeof p);
         memcpy(m->hi, p, sizeof p);
-        m->value = value;
+        m->value = source ? (int64_t)ms_volume_get(source, i) : 1;
     }
     m->size++;
     for (int a = 0; a < 3; a++) {
@@ -68,7 +70,7 @@ ms_status ms_components_measure(const ms_volume *labels, const ms_volume *source
                     ms_components_free(out);
                     return ms_fail(MS_ERR_INTERNAL, "label %d above the component count %lld", v, (long long)count);
                 }
-                take_voxel(&out->comp[v - 1], x, y, z, source ? (int64_t)ms_volume_get(source, i) : 1);
+                take_voxel(&out->comp[v - 1], x, y, z, source, i);
             }
     return MS_OK;
 }

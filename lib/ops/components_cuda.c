@@ -13,12 +13,14 @@ static ms_status make_keys(const ms_volume *in, int per_label, void **keys)
     size_t n = ms_volume_nvox(in);
     ms_status st = ms_alloc_array(keys, n, per_label ? 4 : 1, 0, "device keys");
     if (st) return st;
-    if (per_label) {
-        int32_t *k = *keys;
-        for (size_t i = 0; i < n; i++) k[i] = (int32_t)ms_volume_get(in, i);
-    } else {
-        uint8_t *k = *keys;
-        for (size_t i = 0; i < n; i++) k[i] = ms_volume_get(in, i) != 0;
+    double buf[4096];
+    for (size_t at = 0; at < n; at += 4096) {
+        size_t m = n - at < 4096 ? n - at : 4096;
+        ms_volume_read_f64(in, at, 1, m, buf);
+        if (per_label)
+            for (size_t i = 0; i < m; i++) ((int32_t *)*keys)[at + i] = (int32_t)buf[i];
+        else
+            for (size_t i = 0; i < m; i++) ((uint8_t *)*keys)[at + i] = buf[i] != 0;
     }
     return MS_OK;
 }

@@ -146,7 +146,7 @@ static ms_status resample_cuda(rs_job *j, ms_volume *out, size_t *clamped)
     if (!row) st = ms_fail(MS_ERR_NOMEM, "out of memory storing resampled rows");
     for (size_t r = 0; !st && r < n / (size_t)out->dim[0]; r++) {
         size_t at = r * (size_t)out->dim[0];
-        for (int64_t x = 0; x < out->dim[0]; x++) row[x] = ms_volume_get(&tmp, at + (size_t)x);
+        ms_volume_read_f64(&tmp, at, 1, (size_t)out->dim[0], row);
         store_row(out, at, row, out->dim[0], clamped);
     }
     free(row);

@@ -56,8 +56,7 @@ ms_status ms_slice_get(const ms_volume *v, ms_axis a, int64_t k, ms_slice *s)
     ms_status rc = ms_alloc_array((void **)&s->px, (size_t)(s->w * s->h), sizeof(float), 0, "slice");
     if (rc) return rc;
     for (int64_t y = 0; y < s->h; y++)
-        for (int64_t x = 0; x < s->w; x++)
-            s->px[y * s->w + x] = (float)ms_volume_get(v, (size_t)(x * st[0] + y * st[1] + k * st[2]));
+        ms_volume_read_f32(v, (size_t)(y * st[1] + k * st[2]), (ptrdiff_t)st[0], (size_t)s->w, s->px + y * s->w);
     return MS_OK;
 }
 
@@ -97,9 +96,13 @@ void ms_slice_mask(const ms_volume *v, ms_axis a, int64_t k, uint8_t *m)
 {
     int64_t st[3], w, h;
     slice_strides(v, a, st, &w, &h);
+    float buf[1024];
     for (int64_t y = 0; y < h; y++)
-        for (int64_t x = 0; x < w; x++)
-            m[y * w + x] = ms_volume_get(v, (size_t)(x * st[0] + y * st[1] + k * st[2])) != 0;
+        for (int64_t x0 = 0; x0 < w; x0 += 1024) {
+            int64_t n = w - x0 < 1024 ? w - x0 : 1024;
+            ms_volume_read_f32(v, (size_t)(x0 * st[0] + y * st[1] + k * st[2]), (ptrdiff_t)st[0], (size_t)n, buf);
+            for (int64_t x = 0; x < n; x++) m[y * w + x0 + x] = buf[x] != 0;
+        }
 }
 
 ms_status ms_prompt_check(const ms_prompt *p, int64_t w, int64_t h, const char *what)

@@ -70,8 +70,18 @@ ms_status ms_volume_like(ms_volume *out, const ms_volume *like, ms_dtype t);
  * producers that write every voxel. */
 ms_status ms_volume_like_raw(ms_volume *out, const ms_volume *like, ms_dtype t);
 
+/* One voxel through a switch on the type: for tests and cold code. Hot
+ * loops use the span readers and writers below (one switch a call). */
 double ms_volume_get(const ms_volume *v, size_t idx);
 void ms_volume_set(ms_volume *v, size_t idx, double value);
+
+/* n voxels from index `at`, `stride` apart (may be negative), as double
+ * or float. */
+void ms_volume_read_f64(const ms_volume *v, size_t at, ptrdiff_t stride, size_t n, double *out);
+void ms_volume_read_f32(const ms_volume *v, size_t at, ptrdiff_t stride, size_t n, float *out);
+/* n contiguous voxels from index `at` := in (C conversion to v's type, as
+ * ms_volume_set). */
+void ms_volume_write_f64(ms_volume *v, size_t at, size_t n, const double *in);
 
 /* Converts to dtype t, rounding to nearest and clamping; *clamped counts
  * voxels that did not fit. */
