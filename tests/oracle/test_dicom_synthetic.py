@@ -294,4 +294,23 @@ for name in ("rtdose.dcm", "rtdose_expb.dcm", "rtdose_rle.dcm"):
     c.check(got.shape == want.shape and np.abs(got - want).max() <= 1e-6 * np.abs(want).max(),
             f"{name}: values equal pydicom's")
     c.check(np.allclose(img.header.get_zooms(), (10, 10, 5)), f"{name}: spacing {img.header.get_zooms()}")
+
+# 10. a data set encoded otherwise than its meta header says (explicit VR
+# under an implicit-VR header): read as encoded, equal to pydicom, warned.
+import warnings
+from pydicom.uid import ImplicitVRLittleEndian as _implicit
+mm = pydicom.dcmread(os.path.join(tf, "CT_small.dcm"))
+if not mm.is_implicit_VR:
+    mm.file_meta.TransferSyntaxUID = _implicit
+    mm_path = os.path.join(root, "vr_mismatch.dcm")
+    mm.save_as(mm_path, write_like_original=True)
+    out = os.path.join(root, "vr_mismatch.nii")
+    r = medseg("convert", mm_path, out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e = pydicom.dcmread(mm_path)
+        want = e.pixel_array * float(e.RescaleSlope) + float(e.RescaleIntercept)
+    got = np.asanyarray(nib.load(out).dataobj)[:, :, 0].T
+    c.check(np.array_equal(got, want), "VR mismatch: values equal pydicom's")
+    c.check("read as encoded" in r.stderr and "1.2.840.10008.1.2 " in r.stderr, f"VR mismatch warned: {r.stderr.strip()}")
 c.done()
