@@ -10,7 +10,9 @@ CLANG_FLAGS = -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DMEDS
 CMAKE_FLAGS ?=
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo check check-asan check-ubsan fuzz bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps build demo check check-asan check-ubsan fuzz bench clean install package
 
 all: build
 
@@ -20,6 +22,15 @@ deps:
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The command, libmedseg (soname 0) and its plugin, headers, man pages,
+# pkg-config and CMake package files under PREFIX.
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+# A .deb of the same (CPack; dependencies from dpkg-shlibdeps) in $(BUILD).
+package: build
+	@cd $(BUILD) && cpack -G DEB
 
 demo: build
 	@./scripts/demo.sh $(BUILD)/cli/medseg
