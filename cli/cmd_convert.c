@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "commands.h"
 #include "medseg/io.h"
 #include "medseg/log.h"
@@ -13,6 +14,7 @@
 static const char *series_opt, *dtype_opt, *spacing_opt, *shape_opt, *like_opt, *interp_opt;
 static int nifti_version, gz_level, labels_flag;
 static double fill_opt = NAN;
+static batch_opts batch;
 
 static const opt_spec convert_opts[] = {
     {"series", 0, OPT_STR, "UID", "DICOM: read this SeriesInstanceUID (default: the series with most images)", &series_opt},
@@ -25,12 +27,13 @@ static const opt_spec convert_opts[] = {
     {"interp", 0, OPT_STR, "METHOD", "nearest|linear|cubic (default linear; nearest with --labels)", &interp_opt},
     {"labels", 0, OPT_FLAG, NULL, "input is a label map: nearest, or linear = label-aware vote; fill 0", &labels_flag},
     {"fill", 0, OPT_DOUBLE, "V", "value outside the input (default 0 with --labels, else the input minimum)", &fill_opt},
+    BATCH_OPT_SPECS(batch),
     {0},
 };
 
-const cmd_spec convert_spec = {"convert", "[options] IN OUT.nii[.gz]",
+const cmd_spec convert_spec = {"convert", "[options] IN OUT.nii[.gz]  |  --out-dir DIR [--list FILE] [IN...]",
                                "Convert a DICOM series or NIfTI file to NIfTI; cast the dtype; resample to a spacing, shape or grid.",
-                               convert_opts, 2, 2};
+                               convert_opts, 0, 1 << 20};
 
 static ms_status parse_interp(ms_interp *out)
 {
@@ -135,12 +138,32 @@ static int convert(const char *in, const char *out)
     return st;
 }
 
+static void gz_name(const char *input, const char *out_dir, char *out, size_t n)
+{
+    batch_volume_name(input, out_dir, ".nii.gz", out, n);
+}
+
+static int convert_one(void *ctx, const char *input, const char *output)
+{
+    (void)ctx;
+    return convert(input, output);
+}
+
 int cmd_convert(int argc, char **argv)
 {
     char **args;
     int n;
     int rc = opt_parse(&convert_spec, argc, argv, &args, &n);
     if (rc >= 0) return rc;
+    if (batch_requested(&batch)) {
+        rc = batch_run(&convert_spec, &batch, args, n, gz_name, convert_one, NULL);
+        free(args);
+        return rc;
+    }
+    if (n != 2) {
+        free(args);
+        return opt_usage_error(&convert_spec, "needs IN and OUT (or --out-dir DIR for many inputs)");
+    }
     int st = convert(args[0], args[1]);
     free(args);
     return report_status(st);

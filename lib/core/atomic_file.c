@@ -43,6 +43,31 @@ static char *tmp_name(const char *path)
     return t;
 }
 
+int ms_atomic_remove_stale(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    const char *sfx = keep_suffix(base);
+    char dir[4096], prefix[512];
+    if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >= (int)sizeof dir ||
+        snprintf(prefix, sizeof prefix, ".%.*s.tmp", (int)(sfx - base), base) >= (int)sizeof prefix)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    size_t np = strlen(prefix), ns = strlen(sfx);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < np + ns || strncmp(e->d_name, prefix, np) != 0 || strcmp(e->d_name + n - ns, sfx) != 0) continue;
+        char p[4096 + 256];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (unlink(p) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
 /* ---- temporaries in flight, for the signal handler ----
  * Lock-free slots: begin() publishes its temporary path, commit and abort
  * withdraw it; on SIGTERM, SIGINT or SIGHUP the handler removes whatever

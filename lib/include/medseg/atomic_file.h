@@ -35,6 +35,11 @@ ms_status ms_atomic_commit(ms_atomic *a);
 /* Removes the temporary; safe after commit and on a never-begun struct. */
 void ms_atomic_abort(ms_atomic *a);
 
+/* Removes the temporaries a killed writer of `path` left beside it (a
+ * SIGKILL leaves no chance to clean up); the caller must own `path`, no
+ * live writer may be at work on it. Returns how many were removed. */
+int ms_atomic_remove_stale(const char *path);
+
 /* On SIGTERM, SIGINT or SIGHUP, removes the temporaries being written and
  * dies of the signal (main() installs it). */
 void ms_atomic_cleanup_on_signals(void);
