@@ -15,10 +15,17 @@ pass=$((pass + 1))
 make -s -C "$SRC/examples" -j2 MEDSEG="$MEDSEG" OUT="$d/mk" SEEDS="1 2 3" > /dev/null
 [ "$(wc -l < "$d/mk/summary.txt")" -eq 3 ]
 pass=$((pass + 1))
-ls "$d/p/dicom" | head -0
-printf '%s\n%s\n' "$d/p/dicom" "$d/p/dicom" > "$d/list.txt"
-SLURM_ARRAY_TASK_ID=1 sh "$SRC/examples/slurm-array.sh" "$d/list.txt" "$d/sl" 2> /dev/null
-[ -s "$d/sl/dicom.nii.gz" ]
+# examples/slurm/ by hand (tests/cli/test_slurm.sh submits them to a real
+# cluster): two array tasks, then the merge.
+"$MEDSEG" phantom chest -q --size 32,32,16 --spacing 10,10,20 -o "$d/case1.nii.gz"
+printf '%s\n%s\n' "$d/p/dicom" "$d/case1.nii.gz" > "$d/list.txt"
+for task in 0 1; do
+    SLURM_ARRAY_TASK_ID=$task SLURM_ARRAY_TASK_COUNT=2 sh "$SRC/examples/slurm/convert-array.sh" "$d/list.txt" "$d/sl" 2> "$d/sl.log" ||
+        { echo "FAIL: examples/slurm/convert-array.sh: $(cat "$d/sl.log")"; exit 1; }
+done
+sh "$SRC/examples/slurm/merge.sh" "$d/list.txt" "$d/sl" > /dev/null
+[ -s "$d/sl/dicom.nii.gz" ] && [ -s "$d/sl/case1.nii.gz" ] && [ "$(wc -l < "$d/sl/manifest.tsv")" -eq 2 ] ||
+    { echo "FAIL: examples/slurm by hand: $(ls "$d/sl")"; exit 1; }
 pass=$((pass + 1))
 # hearts.mk: a directory of label maps with make -j, same bytes as one run.
 mkdir "$d/labels"
