@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "commands.h"
 #include "medseg/memory.h"
 #include "detect_models.h"
@@ -17,6 +18,7 @@
 static const char *out_dir, *series_opt, *patient_opt, *lung_model, *fp_model, *uid_opt;
 static double min_diameter = 3.0, threshold = 0.5;
 static int max_nodules = 20, max_candidates = 300, no_sr, json_flag;
+static batch_opts batch;
 
 static const opt_spec detect_opts[] = {
     {"output", 'o', OPT_STR, "OUTDIR", "output directory (missing or empty): report.json, candidates.csv, lungs.nii.gz, nodules.nii.gz, report-sr.dcm", &out_dir},
@@ -31,12 +33,13 @@ static const opt_spec detect_opts[] = {
     {"fp-model", 0, OPT_STR, "M.pt", "a TorchScript patch-classifier with its card M.json gives each candidate's probability", &fp_model},
     {"no-sr", 0, OPT_FLAG, NULL, "do not write the DICOM Structured Report", &no_sr},
     {"json", 0, OPT_FLAG, NULL, "also print report.json on stdout", &json_flag},
+    BATCH_OPT_SPECS(batch),
     {0},
 };
 
-const cmd_spec detect_nodules_spec = {"detect-nodules", "INPUT -o OUTDIR [options]",
+const cmd_spec detect_nodules_spec = {"detect-nodules", "INPUT -o OUTDIR [options]  |  --out-dir DIR [--list FILE] [INPUT...]",
                                       "Find lung nodules in a chest CT: lungs, nodules, measurements, Brock, Lung-RADS, report and SR.",
-                                      detect_opts, 1, 1};
+                                      detect_opts, 0, 1 << 20};
 
 static ms_status check_options(ms_detect_opts *o)
 {
@@ -194,12 +197,35 @@ static ms_status run(const char *in)
     return st;
 }
 
+/* Many inputs: DIR/NAME/ for each, as -o would be. */
+static void folder_name(const char *input, const char *dir, char *out, size_t n)
+{
+    batch_volume_name(input, dir, "", out, n);
+}
+
+static int detect_one(void *ctx, const char *input, const char *output)
+{
+    (void)ctx;
+    out_dir = output;
+    return run(input);
+}
+
 int cmd_detect_nodules(int argc, char **argv)
 {
     char **args;
     int n;
     int rc = opt_parse(&detect_nodules_spec, argc, argv, &args, &n);
     if (rc >= 0) return rc;
+    if (batch_requested(&batch)) {
+        rc = out_dir ? opt_usage_error(&detect_nodules_spec, "-o is for one input; --out-dir DIR holds one folder an input")
+                     : batch_run(&detect_nodules_spec, &batch, args, n, folder_name, detect_one, NULL);
+        free(args);
+        return rc;
+    }
+    if (n != 1) {
+        free(args);
+        return opt_usage_error(&detect_nodules_spec, "needs one INPUT (or --out-dir DIR for many)");
+    }
     int st = run(args[0]);
     free(args);
     return report_status(st);

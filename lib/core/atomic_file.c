@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,6 +44,12 @@ static char *tmp_name(const char *path)
     return t;
 }
 
+static int remove_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p) == 0 ? 0 : -1;
+}
+
 int ms_atomic_remove_stale(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -62,7 +69,8 @@ int ms_atomic_remove_stale(const char *path)
         if (n < np + ns || strncmp(e->d_name, prefix, np) != 0 || strcmp(e->d_name + n - ns, sfx) != 0) continue;
         char p[4096 + 256];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) == 0) removed++;
+        /* a file, or a directory output's whole temporary tree */
+        if (nftw(p, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0) removed++;
     }
     closedir(d);
     return removed;

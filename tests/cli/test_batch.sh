@@ -69,5 +69,18 @@ ls -i --full-time "$d"/run/c*.nii.gz | grep -F -x -f "$d/before.txt" | wc -l | g
 n=0
 for f in "$d"/ref9/c*.nii.gz; do cmp -s "$f" "$d/run/$(basename "$f")" && n=$((n + 1)); done
 [ $n -eq 10 ] && ok || bad "$n of 10 resumed outputs equal one uninterrupted run"
+# 4. detect-nodules: one folder an input; a killed run's temporary folder
+# (what SIGKILL leaves) is removed when the shard runs again.
+mkdir -p "$d/small" "$d/det"
+for s in 1 2 3; do
+    "$MEDSEG" phantom chest -q --size 64,64,40 --spacing 5.2,5.2,7.5 --seed $s -o "$d/small/s$s.nii.gz"
+done
+mkdir -p "$d/det/.s2.tmp4242-00beef" && echo partial > "$d/det/.s2.tmp4242-00beef/report.json"
+"$MEDSEG" detect-nodules -q --no-sr --out-dir "$d/det" --skip-existing --jobs 2 "$d"/small/*.nii.gz 2>/dev/null &&
+    ok || bad "detect-nodules --out-dir"
+[ -f "$d/det/s1/report.json" ] && [ -f "$d/det/s3/candidates.csv" ] && ok || bad "detect-nodules outputs: $(ls "$d/det")"
+[ ! -e "$d/det/.s2.tmp4242-00beef" ] && ok || bad "the stale temporary folder is still there"
+"$MEDSEG" detect-nodules -q --no-sr -o "$d/det/x" --out-dir "$d/det" "$d/small/s1.nii.gz" 2>/dev/null
+[ $? -eq 2 ] && ok || bad "-o with --out-dir must be a usage error"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
