@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "medseg/shard.h"
 #include "medseg/memory.h"
 #include "medseg/atomic_file.h"
 #include "medseg/dataset.h"
@@ -31,7 +32,7 @@ static const opt_spec prepare_opts[] = {
     {"normalize", 0, OPT_STR, "sphere|box", "sphere: farthest surface point at radius 1 (default); box: into [-1,1]^3", &norm_opt},
     {"seed", 0, OPT_INT, "S", "random seed (default 0); same seed, same bytes", &seed},
     {"jobs", 0, OPT_COUNT, "J", "cases prepared at once (default 1); threads are shared among them", &jobs},
-    {"shard", 0, OPT_STR, "I/N", "prepare only cases I, I+N, I+2N, ... of the sorted list (0 <= I < N)", &shard_opt},
+    {"shard", 0, OPT_STR, "I/N|slurm", "only the cases whose name hashes to shard I of N (slurm: the array task)", &shard_opt},
     {"csv", 0, OPT_STR, "DIR", "write DIR/train.csv and DIR/val.csv (rows: subdir,stem,category)", &csv_dir},
     {"val-fraction", 0, OPT_DOUBLE, "F", "fraction of cases in val.csv (default 0.1)", &val_fraction},
     {"category", 0, OPT_STR, "NAME", "third CSV column (default heart)", &category},
@@ -67,14 +68,10 @@ static int parse_partial(ms_dataset_opts *o)
 
 static int parse_shard(ms_dataset_opts *o)
 {
-    o->shard_i = 0;
-    o->shard_n = 1;
-    if (!shard_opt) return MS_OK;
-    int end = 0;
-    if (sscanf(shard_opt, "%d/%d%n", &o->shard_i, &o->shard_n, &end) != 2 || shard_opt[end] || o->shard_n < 1 ||
-        o->shard_i < 0 || o->shard_i >= o->shard_n)
-        return ms_fail(MS_ERR_USAGE, "--shard must be I/N with 0 <= I < N");
-    return MS_OK;
+    ms_shard s;
+    ms_status st = ms_shard_parse(shard_opt, &s);
+    o->shard_i = s.index, o->shard_n = s.count;
+    return st;
 }
 
 static int parse_counts(ms_shape_opts *s)

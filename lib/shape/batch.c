@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "medseg/shard.h"
 #include "medseg/log.h"
 #include "medseg/rng.h"
 #include "medseg/threads.h"
@@ -174,7 +175,7 @@ ms_status ms_dataset_prepare(ms_dataset *d, const ms_dataset_opts *o)
     if (!st) st = ms_alloc_array((void **)&b.queue, (size_t)(d->n > 0 ? d->n : 1), sizeof *b.queue, 0, "case list");
     int n = 0;
     for (int i = 0; !st && i < d->n; i++) {
-        d->cases[i].mine = i % o->shard_n == o->shard_i;
+        d->cases[i].mine = ms_shard_owns(&(ms_shard){o->shard_i, o->shard_n}, d->cases[i].stem);
         if (d->cases[i].mine) b.queue[n++] = i;
     }
     if (!st) {
