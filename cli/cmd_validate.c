@@ -20,6 +20,7 @@ static const opt_spec validate_opts_spec[] = {
     {"threshold", 0, OPT_DOUBLE, "T", "classify: scores >= T are called positive (default 0.5)", &vo.threshold},
     {"plot", 0, OPT_STR, "FILE.svg", "detect: FROC plot; classify: ROC plot (standalone SVG)", &vo.plot},
     {"csv", 0, OPT_STR, "OUT.csv", "also write the table as CSV (- for stdout)", &vo.csv},
+    {"shard", 0, OPT_STR, "I/N|slurm", "seg over folders: only the cases whose name hashes to shard I of N", &vo.shard},
     {"json", 0, OPT_FLAG, NULL, "print the results as JSON on stdout instead of a table", &vo.json},
     {0},
 };
@@ -35,6 +36,7 @@ static int foreign_option(const char *mode)
     if (vo.labels && !seg) return opt_usage_error(&validate_spec, "--labels is for validate seg");
     if ((vo.exclude || vo.scans) && !det) return opt_usage_error(&validate_spec, "--exclude and --scans are for validate detect");
     if (vo.plot && seg) return opt_usage_error(&validate_spec, "--plot is for validate detect and classify");
+    if (vo.shard && !seg) return opt_usage_error(&validate_spec, "--shard is for validate seg over folders");
     (void)cls;
     return 0;
 }

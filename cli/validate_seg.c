@@ -69,7 +69,7 @@ static cJSON *label_json(const ms_seg_metrics *m)
 
 static const char *csv_header = "label,dice,jaccard,hd_mm,hd95_mm,assd_mm,volume_ref_ml,volume_pred_ml,volume_diff_ml,empty";
 
-static void row_out(FILE *fp, const ms_seg_metrics *m, const char *sep, int width)
+void validate_seg_row(FILE *fp, const ms_seg_metrics *m, const char *sep, int width)
 {
     const char *(*fmt)(double, char[32]) = width ? validate_short : validate_num;
     char b[9][32];
@@ -86,7 +86,7 @@ static ms_status write_csv(const char *path, const ms_seg_metrics *m, int n)
     ms_status rc = ms_text_open(&t, path);
     if (rc) return rc;
     fprintf(t.fp, "%s\n", csv_header);
-    for (int i = 0; i < n; i++) row_out(t.fp, &m[i], ",", 0);
+    for (int i = 0; i < n; i++) validate_seg_row(t.fp, &m[i], ",", 0);
     return ms_text_close(&t, !ferror(t.fp));
 }
 
@@ -94,7 +94,7 @@ static void print_table(const validate_opts *o, const ms_seg_metrics *m, int n)
 {
     printf("pred %s\nref  %s\n%5s %10s %10s %10s %10s %10s %10s %10s %10s %6s\n", o->pred, o->ref, "label", "dice",
            "jaccard", "hd_mm", "hd95_mm", "assd_mm", "ref_ml", "pred_ml", "diff_ml", "empty");
-    for (int i = 0; i < n; i++) row_out(stdout, &m[i], " ", 10);
+    for (int i = 0; i < n; i++) validate_seg_row(stdout, &m[i], " ", 10);
 }
 
 static ms_status report(const validate_opts *o, const ms_volume *p, const ms_seg_metrics *m, int n)
@@ -117,7 +117,8 @@ static ms_status report(const validate_opts *o, const ms_volume *p, const ms_seg
     return MS_OK;
 }
 
-ms_status validate_seg(const validate_opts *o)
+ms_status validate_seg_pair(const char *pred, const char *ref, const char *label_list, ms_seg_metrics **out, int *n_out,
+                            double spacing[3])
 {
     ms_volume p = {0}, r = {0};
     int64_t *labels = NULL;
@@ -125,25 +126,38 @@ ms_status validate_seg(const validate_opts *o)
     ms_seg_metrics *m = NULL;
     double bad;
     ms_memory_set_input_cost(6, 0);   /* the other map, voxel lists, masks */
-    ms_status rc = ms_read_volume(o->pred, NULL, &p, NULL);
-    if (!rc) rc = ms_read_volume(o->ref, NULL, &r, NULL);
-    if (!rc) rc = ms_label_map_check(&p, o->pred);
-    if (!rc) rc = ms_label_map_check(&r, o->ref);
-    if (!rc) rc = ms_grid_check(&p, &r, GRID_TOL, o->pred, o->ref);
+    ms_status rc = ms_read_volume(pred, NULL, &p, NULL);
+    if (!rc) rc = ms_read_volume(ref, NULL, &r, NULL);
+    if (!rc) rc = ms_label_map_check(&p, pred);
+    if (!rc) rc = ms_label_map_check(&r, ref);
+    if (!rc) rc = ms_grid_check(&p, &r, GRID_TOL, pred, ref);
     if (!rc && ms_volume_find_fraction(&p, &bad))
-        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", o->pred, bad);
+        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", pred, bad);
     if (!rc && ms_volume_find_fraction(&r, &bad))
-        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", o->ref, bad);
-    if (!rc) rc = o->labels ? parse_labels(o->labels, &labels, &n) : ms_labels_present(&p, &r, &labels, &n);
-    if (!rc && !o->labels && n == 0) rc = ms_fail(MS_ERR_INPUT, "%s and %s are both empty; name --labels", o->pred, o->ref);
+        rc = ms_fail(MS_ERR_INPUT, "%s holds %g: label maps must hold whole numbers", ref, bad);
+    if (!rc) rc = label_list ? parse_labels(label_list, &labels, &n) : ms_labels_present(&p, &r, &labels, &n);
+    if (!rc && !label_list && n == 0) rc = ms_fail(MS_ERR_INPUT, "%s and %s are both empty; name --labels", pred, ref);
     if (!rc) rc = ms_alloc_array((void **)&m, (size_t)(n ? n : 1), sizeof *m, 1, "metrics");
     double t0 = ms_now();
     if (!rc) rc = ms_seg_metrics_all(&p, &r, labels, n, m);
     ms_debug("%d labels: %.3f s", n, ms_now() - t0);
-    if (!rc) rc = report(o, &p, m, n);
-    free(m);
+    if (!rc && spacing) memcpy(spacing, p.spacing, sizeof p.spacing);
     free(labels);
     ms_volume_free(&p);
     ms_volume_free(&r);
+    if (rc) free(m), m = NULL, n = 0;
+    *out = m, *n_out = n;
+    return rc;
+}
+
+ms_status validate_seg(const validate_opts *o)
+{
+    if (validate_is_dir(o->pred) || validate_is_dir(o->ref)) return validate_seg_dirs(o);
+    ms_seg_metrics *m = NULL;
+    int n = 0;
+    ms_volume p = {0};
+    ms_status rc = validate_seg_pair(o->pred, o->ref, o->labels, &m, &n, p.spacing);
+    if (!rc) rc = report(o, &p, m, n);
+    free(m);
     return rc;
 }

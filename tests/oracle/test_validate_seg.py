@@ -152,7 +152,52 @@ def bad_input():
     C.check(rows[0].startswith("label,dice,") and rows[1].startswith("1,1,1,0,0,0,"), f"CSV: {rows}")
 
 
+def folders():
+    """--pred/--ref folders: a row per case and label equal to NumPy's Dice,
+    a mean row per label, and shards whose rows together are the whole."""
+    import csv as csvmod
+    rng = np.random.default_rng(7)
+    dp, dr = os.path.join(T, "fold_pred"), os.path.join(T, "fold_ref")
+    os.makedirs(dp), os.makedirs(dr)
+    want = {}
+    for i in range(7):
+        r = np.zeros((24, 22, 12), np.uint8)
+        r[4:14, 5:15, 2:9] = 1
+        r[16:21, 3:9, 3:7] = 2
+        p = r.copy()
+        p[4 + i:14, 5:15, 2:9] = 0 if i % 2 else 1
+        p[rng.integers(0, 24, 30), rng.integers(0, 22, 30), rng.integers(0, 12, 30)] = 2
+        aff = np.diag([0.8, 0.9, 2.0, 1])
+        nib.save(nib.Nifti1Image(r, aff), os.path.join(dr, f"case{i}.nii.gz"))
+        nib.save(nib.Nifti1Image(p, aff), os.path.join(dp, f"case{i}.nii.gz"))
+        for lab in (1, 2):
+            a, b = p == lab, r == lab
+            want[(f"case{i}.nii.gz", lab)] = 2 * (a & b).sum() / (a.sum() + b.sum())
+
+    def rows(*extra):
+        out = medseg("validate", "seg", "--pred", dp, "--ref", dr, "--csv", "-", *extra).stdout
+        return list(csvmod.DictReader(out.splitlines()))
+
+    full = rows()
+    cases = [r for r in full if r["case"] != "mean"]
+    C.check(len(cases) == 14, f"folders: {len(cases)} case rows, want 14")
+    worst = max(abs(float(r["dice"]) - want[(r["case"], int(r["label"]))]) for r in cases)
+    C.check(worst < 1e-9, f"folders: Dice off by {worst}")
+    for lab in (1, 2):
+        m = [r for r in full if r["case"] == "mean" and int(r["label"]) == lab]
+        ref = np.mean([v for (c, l), v in want.items() if l == lab])
+        C.check(len(m) == 1 and abs(float(m[0]["dice"]) - ref) < 1e-9, f"folders: mean Dice of label {lab}")
+    parts = []
+    for k in range(3):
+        parts += [r for r in rows("--shard", f"{k}/3") if r["case"] != "mean"]
+    C.check(sorted(map(str, parts)) == sorted(map(str, cases)), "folders: 3 shards' rows are the whole, once each")
+    os.remove(os.path.join(dp, "case3.nii.gz"))
+    r = medseg("validate", "seg", "--pred", dp, "--ref", dr, check=False)
+    C.check(r.returncode == 3 and "no prediction" in r.stderr, f"folders: a missing prediction is exit 3 ({r.stderr.strip()})")
+
+
 synthetic()
 real()
 bad_input()
+folders()
 C.done()
