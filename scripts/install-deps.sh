@@ -10,7 +10,7 @@ pkgs="build-essential cmake pkg-config zlib1g-dev libdeflate-dev libopenjp2-7-de
 libsqlite3-dev libfaiss-dev libblas-dev liblapack-dev
 clang-14 libclang-rt-14-dev libomp-14-dev
 libtorch-dev
-python3 python3-numpy python3-nibabel python3-pydicom python3-pil python3-scipy python3-skimage python3-open3d python3-sklearn python3-faiss dcm2niix bc
+python3 python3-numpy python3-nibabel python3-pydicom python3-pil python3-scipy python3-skimage python3-open3d python3-sklearn python3-faiss dcm2niix bc pigz
 slurm-wlm munge dpkg-dev"
 missing=""
 for p in $pkgs; do

@@ -7,7 +7,7 @@
 #    (when present) -> .nii vs dcm2niix
 #  - components end to end (.nii.gz in, label, .nii.gz out) vs nibabel + scipy
 #  - writing .nii.gz: medseg convert .nii -> .nii.gz at its default level and
-#    --gz-level 1, vs nibabel's save (gzip level 1), with the file sizes
+#    --gz-level 1, vs nibabel's save (gzip level 1) and pigz (-6, -1), with the file sizes
 # Prints best-of-3 seconds and ratios (peer / medseg: above 1 medseg is
 # faster); never asserts on time. Peak memory (max RSS) of the DICOM runs.
 set -eu
@@ -77,6 +77,18 @@ for lv in default 1; do
     echo "write .nii.gz, level $lv: nibabel ${pt}s ${ps} bytes, medseg ${m}s $(stat -c %s "$d/w.nii.gz") bytes" \
          "($(ratio "$pt" "$m")x faster, size $(ratio "$(stat -c %s "$d/w.nii.gz")" "$ps")x)"
 done
+
+# The same compression by pigz (-6 and -1, all cores) of the raw .nii.
+if command -v pigz >/dev/null; then
+    for lv in 6 1; do
+        p=$(best sh -c "pigz -$lv -c '$d/ct300.nii' > '$d/pigz.nii.gz'")
+        m=$(best "$medseg" convert -q --gz-level $lv "$d/ct300.nii" "$d/w.nii.gz")
+        echo "write .nii.gz, level $lv: pigz ${p}s $(stat -c %s "$d/pigz.nii.gz") bytes, medseg ${m}s" \
+             "$(stat -c %s "$d/w.nii.gz") bytes ($(ratio "$p" "$m")x faster)"
+    done
+else
+    echo "write .nii.gz: pigz is absent; skipped"
+fi
 
 # DICOM -> .nii.gz against dcm2niix -z y (its internal gzip; pigz when present).
 conv_gz() { rm -f "$d/out.nii.gz"; "$medseg" convert -q --threads "$1" "$d/dcm" "$d/out.nii.gz"; }
