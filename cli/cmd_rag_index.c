@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "medseg/shard.h"
 #include "medseg/log.h"
 #include "medseg/threads.h"
 #include "rag.h"
@@ -19,7 +20,7 @@ static const opt_spec rag_opts[] = {
     {"model", 0, OPT_STR, "M.pt", "an embedder model (card M.json beside it); default: the classical descriptor", &model_opt},
     {"index", 0, OPT_STR, "KIND", "build: flat (default), ivf:NLIST or hnsw:M", &index_opt},
     {"slice", 0, OPT_STR, "auto|K", "the axial slice of a NIfTI volume (default auto: the middle one)", &slice_opt},
-    {"shard", 0, OPT_STR, "I/N", "build: embed only block I of N of the cases (merge the shards later)", &shard_opt},
+    {"shard", 0, OPT_STR, "I/N|slurm", "build: embed only the cases whose case_id hashes to shard I of N (merge them later)", &shard_opt},
     {"jobs", 0, OPT_COUNT, "J", "build, add: images embedded at once (default: --threads)", &jobs_opt},
     {"region", 0, OPT_STR, "X1,Y1,X2,Y2", "search: embed only this pixel box of the image (X2, Y2 excluded)", &region_opt},
     {"top-k", 0, OPT_COUNT, "K", "search: cases returned (default 5)", &top_k_opt},
@@ -43,11 +44,13 @@ static int parse_slice(const char *s)
     return *s && !*end && v >= 0 && v <= 1000000 ? (int)v : -2;
 }
 
-/* "I/N" with 0 <= I < N; 0 when malformed. */
+/* "I/N" or "slurm" (medseg(1), RUNNING MANY INPUTS); 0 when malformed. */
 static int parse_shard(const char *s, int *i, int *n)
 {
-    char extra;
-    return sscanf(s, "%d/%d%c", i, n, &extra) == 2 && *n >= 1 && *n <= 100000 && *i >= 0 && *i < *n;
+    ms_shard sh;
+    if (ms_shard_parse(s, &sh)) return 0;
+    *i = sh.index, *n = sh.count;
+    return 1;
 }
 
 static int misplaced(const char *verb, int ok_output, int ok_cases, int ok_model, int ok_build, int ok_search)
@@ -70,7 +73,7 @@ static int build_or_add(const char *verb, const char *dir)
     if (!cases_opt) return opt_usage_error(&rag_index_spec, "rag-index %s needs --cases CASES.csv", verb);
     if (slice == -2) return opt_usage_error(&rag_index_spec, "--slice takes auto or a slice index, not '%s'", slice_opt);
     if (shard_opt && !parse_shard(shard_opt, &si, &sn))
-        return opt_usage_error(&rag_index_spec, "--shard takes I/N with 0 <= I < N, not '%s'", shard_opt);
+        return opt_usage_error(&rag_index_spec, "%s", ms_last_error());
     ms_rag_build_opts o = {model_opt, MS_DEVICE_CPU, index_opt, jobs_opt ? jobs_opt : ms_threads_get(), shard_opt};
     ms_status st = ms_device_resolve(g_common.device, &o.device);
     ms_rag_cases cs = {0};

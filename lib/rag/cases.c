@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "medseg/shard.h"
 #include "medseg/csv.h"
 #include "medseg/rag.h"
 
@@ -199,9 +200,11 @@ ms_status ms_rag_cases_read(const char *path, int slice, ms_rag_cases *out)
 
 void ms_rag_cases_shard(ms_rag_cases *cs, int i, int n)
 {
-    int64_t lo = (int64_t)cs->n * i / n, hi = (int64_t)cs->n * (i + 1) / n;
-    for (int64_t k = 0; k < cs->n; k++)
-        if (k < lo || k >= hi) ms_rag_case_free(&cs->c[k]);
-    memmove(cs->c, cs->c + lo, (size_t)(hi - lo) * sizeof *cs->c);
-    cs->n = (int)(hi - lo);
+    ms_shard s = {i, n};
+    int kept = 0;
+    for (int k = 0; k < cs->n; k++) {
+        if (ms_shard_owns(&s, cs->c[k].case_id)) cs->c[kept++] = cs->c[k];
+        else ms_rag_case_free(&cs->c[k]);
+    }
+    cs->n = kept;
 }

@@ -75,7 +75,7 @@ typedef struct ms_rag_cases {
 /* Reads CASES.csv (header case_id,image_path,report,labels,diagnosis and
  * an optional slice column; `slice` is used where the row has none). */
 ms_status ms_rag_cases_read(const char *path, int slice, ms_rag_cases *out);
-/* Keeps shard i of n: the i-th of n contiguous blocks of rows. */
+/* Keeps shard i of n: the cases whose case_id hashes to i (medseg/shard.h). */
 void ms_rag_cases_shard(ms_rag_cases *cs, int i, int n);
 void ms_rag_cases_free(ms_rag_cases *cs);
 ms_status ms_rag_label_parse(const char *s, ms_rag_label **out, int *n);
