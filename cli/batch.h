@@ -14,10 +14,13 @@ typedef struct batch_opts {
     int skip_existing, jobs;
 } batch_opts;
 
-/* The options every batch-capable command adds to its table. */
+/* The options every batch-capable command adds to its table (commands
+ * whose inputs come from a table of their own leave out --list). */
 #define BATCH_OPT_SPECS(b)                                                                                        \
     {"list", 0, OPT_STR, "FILE", "inputs, one a line (# comments and blank lines skipped), with any positional ones", \
      &(b).list},                                                                                                  \
+    BATCH_OUT_SPECS(b)
+#define BATCH_OUT_SPECS(b)                                                                                        \
     {"out-dir", 0, OPT_STR, "DIR", "run over many inputs, one output each in DIR (see medseg(1))", &(b).out_dir},  \
     {"shard", 0, OPT_STR, "I/N|slurm", "only the inputs whose name hashes to shard I of N (slurm: the array task)",  \
      &(b).shard},                                                                                                  \

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "seg_batch.h"
 #include "medseg/memory.h"
 #include "seg_cli.h"
 #include "medseg/io.h"
@@ -13,7 +14,11 @@ static const char *output, *mask_path, *box, *points_path, *range, *axis_name = 
 static int slice = -1, no_lcc;
 static opt_list key_points;
 
+static const char *prompts_csv;
+static batch_opts batch;
+
 static const opt_spec propagate_opts[] = {
+    {"prompts-csv", 0, OPT_STR, "FILE.csv", "many prompts: rows id,image,slice,box, one output DIR/ID.nii.gz each (with --out-dir)", &prompts_csv},
     {"output", 'o', OPT_STR, "OUT", "the label map: 1 found by every pass over the slice, 2 by only one, 0 background", &output},
     {"mask", 0, OPT_STR, "KEYMASK", "key mask: every slice holding nonzero voxels is a key slice", &mask_path},
     {"slice", 0, OPT_COUNT, "K", "key slice to segment first with --box / --point", &slice},
@@ -27,12 +32,13 @@ static const opt_spec propagate_opts[] = {
     {"no-lcc", 0, OPT_FLAG, NULL, "keep every component instead of the largest 26-connected one", &no_lcc},
     {"json", 0, OPT_STR, "OUT.json", "write a report (voxels, volume, slice range, timings) to OUT.json, - for stdout", &json_path},
     {"on-error", 0, OPT_STR, "fail|blank", "on bad input: exit 3 (fail, default) or write an empty mask and a report", &on_error},
+    BATCH_OUT_SPECS(batch),
     {0},
 };
 
-const cmd_spec propagate_spec = {"propagate", "IMAGE -o OUT (--mask KEYMASK | --slice K --box ... | --points FILE.json) [options]",
+const cmd_spec propagate_spec = {"propagate", "IMAGE -o OUT (--mask KEYMASK | --slice K --box ... | --points FILE.json) [options]  |  --prompts-csv FILE.csv --out-dir DIR [options]",
                                  "Grow a slice segmentation through the volume, forward and backward; intersect; keep the largest component.",
-                                 propagate_opts, 1, 1};
+                                 propagate_opts, 0, 1};
 
 static int parse_range(int64_t *lo, int64_t *hi)
 {
@@ -203,6 +209,14 @@ static ms_status run(const char *in, int blank)
     return seg_run(in, &o, propagate_step, &a);
 }
 
+/* One prompts CSV row (in its own process): the key slice and box. */
+static int run_row(const char *image, int k, const char *row_box, const char *out)
+{
+    slice = k, box = row_box, output = out;
+    int blank = seg_on_error_mode(on_error);
+    return run(image, blank > 0);
+}
+
 int cmd_propagate(int argc, char **argv)
 {
     char **args;
@@ -213,6 +227,16 @@ int cmd_propagate(int argc, char **argv)
     if (blank < 0) {
         free(args);
         return opt_usage_error(&propagate_spec, "--on-error must be fail or blank");
+    }
+    if (prompts_csv || batch_requested(&batch)) {
+        rc = n || !prompts_csv ? opt_usage_error(&propagate_spec, "many prompts come from --prompts-csv with --out-dir, not IMAGE")
+                                             : seg_batch_run(&propagate_spec, &batch, prompts_csv, run_row);
+        free(args);
+        return rc;
+    }
+    if (n != 1) {
+        free(args);
+        return opt_usage_error(&propagate_spec, "needs one IMAGE (or --prompts-csv with --out-dir)");
     }
     rc = run(args[0], blank);
     free(args);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "seg_batch.h"
 #include "seg_cli.h"
 #include "medseg/io.h"
 #include "medseg/log.h"
@@ -11,7 +12,11 @@ static const char *output, *axis_name = "axial", *box, *prompts, *model, *window
 static int slice = -1, label = 1;
 static opt_list points;
 
+static const char *prompts_csv;
+static batch_opts batch;
+
 static const opt_spec segment_opts[] = {
+    {"prompts-csv", 0, OPT_STR, "FILE.csv", "many prompts: rows id,image,slice,box, one output DIR/ID.nii.gz each (with --out-dir)", &prompts_csv},
     {"output", 'o', OPT_STR, "MASK", "the mask (.nii or .nii.gz): the input's geometry, the mask on the slice only", &output},
     {"slice", 0, OPT_COUNT, "K", "slice index along --axis (default: the prompt file's, else the middle slice)", &slice},
     {"axis", 0, OPT_STR, "axial|coronal|sagittal", "slice orientation (default axial: X = i, Y = j)", &axis_name},
@@ -23,12 +28,13 @@ static const opt_spec segment_opts[] = {
     {"label", 0, OPT_INT, "V", "value written for the mask (1..255, default 1)", &label},
     {"json", 0, OPT_STR, "OUT.json", "write a report (pixels, area, box, timing) to OUT.json, - for stdout", &json_path},
     {"on-error", 0, OPT_STR, "fail|blank", "on bad input: exit 3 (fail, default) or write an empty mask and a report", &on_error},
+    BATCH_OUT_SPECS(batch),
     {0},
 };
 
-const cmd_spec segment_spec = {"segment", "IMAGE -o MASK [options]",
+const cmd_spec segment_spec = {"segment", "IMAGE -o MASK [options]  |  --prompts-csv FILE.csv --out-dir DIR [options]",
                                "Segment one slice of a CT/MR volume from a box and/or points (graph cut or a model).",
-                               segment_opts, 1, 1};
+                               segment_opts, 0, 1};
 
 static cJSON *report(const char *in, ms_axis a, int64_t k, const ms_prompt *p, const ms_slice *s, int64_t pixels,
                      double secs)
@@ -116,6 +122,14 @@ static ms_status run(const char *in, int blank)
     return seg_run(in, &o, segment_step, &a);
 }
 
+/* One prompts CSV row (in its own process): the key slice and box. */
+static int run_row(const char *image, int k, const char *row_box, const char *out)
+{
+    slice = k, box = row_box, output = out;
+    int blank = seg_on_error_mode(on_error);
+    return run(image, blank > 0);
+}
+
 int cmd_segment(int argc, char **argv)
 {
     char **args;
@@ -126,6 +140,16 @@ int cmd_segment(int argc, char **argv)
     if (blank < 0) {
         free(args);
         return opt_usage_error(&segment_spec, "--on-error must be fail or blank");
+    }
+    if (prompts_csv || batch_requested(&batch)) {
+        rc = n || !prompts_csv ? opt_usage_error(&segment_spec, "many prompts come from --prompts-csv with --out-dir, not IMAGE")
+                                             : seg_batch_run(&segment_spec, &batch, prompts_csv, run_row);
+        free(args);
+        return rc;
+    }
+    if (n != 1) {
+        free(args);
+        return opt_usage_error(&segment_spec, "needs one IMAGE (or --prompts-csv with --out-dir)");
     }
     rc = run(args[0], blank);
     free(args);

@@ -82,5 +82,19 @@ mkdir -p "$d/det/.s2.tmp4242-00beef" && echo partial > "$d/det/.s2.tmp4242-00bee
 [ ! -e "$d/det/.s2.tmp4242-00beef" ] && ok || bad "the stale temporary folder is still there"
 "$MEDSEG" detect-nodules -q --no-sr -o "$d/det/x" --out-dir "$d/det" "$d/small/s1.nii.gz" 2>/dev/null
 [ $? -eq 2 ] && ok || bad "-o with --out-dir must be a usage error"
+# 5. propagate and segment from a prompts CSV: each row as the one-image
+# command gives it; a bad row listed; shards by id.
+"$MEDSEG" phantom lesion -q -o "$d/les.nii.gz" --mask "$d/lesm.nii.gz"
+printf 'id,image,slice,box\nles_a,%s,24,"49,47,79,74"\nles_b,%s,24,"50,48,78,73"\nbad,%s/missing.nii.gz,3,"1,1,5,5"\n' \
+    "$d/les.nii.gz" "$d/les.nii.gz" "$d" > "$d/prompts.csv"
+"$MEDSEG" propagate -q --prompts-csv "$d/prompts.csv" --out-dir "$d/pa" --jobs 2 2>/dev/null
+[ $? -eq 3 ] && ok || bad "propagate --prompts-csv with a bad row must exit 3"
+"$MEDSEG" propagate -q "$d/les.nii.gz" -o "$d/one.nii.gz" --slice 24 --box 49,47,79,74
+cmp -s "$d/one.nii.gz" "$d/pa/les_a.nii.gz" && ok || bad "a prompts row differs from the one-image command"
+grep -q "^bad	3	" "$d/pa/failed.tsv" && ok || bad "prompts failed.tsv: $(cat "$d/pa/failed.tsv")"
+for k in 0 1; do "$MEDSEG" segment -q --prompts-csv "$d/prompts.csv" --out-dir "$d/sg" --shard $k/2 2>/dev/null; done
+"$MEDSEG" segment -q "$d/les.nii.gz" -o "$d/one_s.nii.gz" --slice 24 --box 50,48,78,73
+cmp -s "$d/one_s.nii.gz" "$d/sg/les_b.nii.gz" && [ -f "$d/sg/les_a.nii.gz" ] && ok || bad "segment --prompts-csv over two shards"
+"$MEDSEG" segment --prompts-csv "$d/prompts.csv" 2>/dev/null; [ $? -eq 2 ] && ok || bad "--prompts-csv without --out-dir must be a usage error"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
