@@ -2,7 +2,7 @@
 # Submits the experiment: the job array over the list (one task per shard)
 # and the merge that waits for all of it (afterok).
 #   sh examples/slurm/submit.sh studies.txt out/ [TASKS]
-# The same experiment without a cluster: examples/Makefile (make -j).
+# The same experiment without a cluster: examples/slurm/local.mk (make -j).
 set -eu
 list=$1
 out=$2

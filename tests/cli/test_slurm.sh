@@ -102,5 +102,11 @@ done
 [ "$(wc -l < "$t/out/manifest.tsv")" -eq 8 ] && ok || bad "manifest: $(cat "$t/out/manifest.tsv")"
 [ "$(cat "$t/out/failed.tsv")" = "$(printf 'input\texit\tmessage')" ] && ok || bad "failures: $(cat "$t/out/failed.tsv")"
 [ "$(ls "$t"/out/failed-*-of-4.tsv | wc -l)" -eq 4 ] && ok || bad "not every shard reported"
+# The same experiment with make -j on this machine gives the same files.
+make -s -f "$SRC/examples/slurm/local.mk" -j2 LIST="$t/list.txt" OUT="$t/local" TASKS=4 MEDSEG="$MEDSEG" >/dev/null &&
+    ok || bad "examples/slurm/local.mk"
+for f in "$t"/out/*.nii.gz "$t/out/manifest.tsv" "$t/out/failed.tsv"; do
+    cmp -s "$f" "$t/local/$(basename "$f")" || bad "$(basename "$f"): make -j and the job array differ"
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
