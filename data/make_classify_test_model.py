@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes the tiny deterministic image-classifier test model and its card.
+"""Writes the tiny deterministic image-classifier test models and their cards.
 
 No weights: on each normalised [1, 64, 64] image x of a batch [N, 1, 64,
 64] it answers three logits, "bright" 6 (mean(x) - 0.4), "dark" 6 (0.45 -
@@ -7,6 +7,10 @@ mean(x)) and "top-heavy" 10 (mean of the top half - mean of the bottom
 half), so a test can compute the expected probabilities with numpy alone.
 It takes any batch size N (medseg batches such models) and refuses any
 other image size, as a real network with a fixed input would.
+
+The second, image_rgb_means, takes [N, 3, 64, 64] and answers "red",
+"green" and "blue" 6 (mean of that plane - 0.4): it tells whether a colour
+image reached the model as its three channels.
 
 Run with Debian's python3-torch:  /usr/bin/python3 data/make_classify_test_model.py
 """
@@ -26,6 +30,23 @@ class MeanTone(torch.nn.Module):
         return torch.stack([6.0 * (m - 0.4), 6.0 * (0.45 - m), 10.0 * t], dim=1)
 
 
+class RgbMeans(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] != 3 or x.shape[2] != 64 or x.shape[3] != 64:
+            raise ValueError("RgbMeans takes [N, 3, 64, 64]")
+        return 6.0 * (x.mean(dim=(2, 3)) - 0.4)
+
+
+RGB_CARD = {
+    "contract": "image-classifier",
+    "name": "RGB plane means test classifier",
+    "input_size": [64, 64],
+    "input_channels": 3,
+    "normalization": {"type": "minmax"},
+    "labels": ["red", "green", "blue"],
+    "output": {"activation": "sigmoid"},
+}
+
 CARD = {
     "contract": "image-classifier",
     "name": "mean-tone test classifier",
@@ -43,6 +64,10 @@ def main():
     torch.jit.save(torch.jit.script(MeanTone()), os.path.join(out, "image_mean_tone.pt"))
     with open(os.path.join(out, "image_mean_tone.json"), "w") as f:
         json.dump(CARD, f, indent=2)
+        f.write("\n")
+    torch.jit.save(torch.jit.script(RgbMeans()), os.path.join(out, "image_rgb_means.pt"))
+    with open(os.path.join(out, "image_rgb_means.json"), "w") as f:
+        json.dump(RGB_CARD, f, indent=2)
         f.write("\n")
 
 

@@ -297,9 +297,28 @@ static int32_t grey_of(const void *p, int bytes, size_t n, size_t i, int bits, c
     return (int32_t)lrint(y);
 }
 
-// Frames [first, first + count) into out, rows*cols values each (colour
-// frames as grey).
-static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int32_t *out)
+// Pixel i of a colour frame as R, G and B: YCbCr by the JPEG (T.871) full
+// range equations, as pydicom converts it.
+static void rgb_of(const void *p, int bytes, size_t n, size_t i, int bits, const colour_layout *c, int32_t rgb[3])
+{
+    size_t at[3];
+    if (c->sub422) at[0] = (i / 2) * 4 + (i & 1), at[1] = (i / 2) * 4 + 2, at[2] = (i / 2) * 4 + 3;
+    else if (c->planar) at[0] = i, at[1] = n + i, at[2] = 2 * n + i;
+    else at[0] = 3 * i, at[1] = 3 * i + 1, at[2] = 3 * i + 2;
+    double v[3];
+    for (int k = 0; k < 3; k++) v[k] = stored_value(p, bytes, at[k], bits, 0);
+    double top = (double)((1u << bits) - 1u), half = (double)(1u << (bits - 1));
+    if (c->ybr) {
+        double y = v[0], cb = v[1] - half, cr = v[2] - half;
+        v[0] = y + 1.402 * cr, v[1] = y - 0.344136 * cb - 0.714136 * cr, v[2] = y + 1.772 * cb;
+    }
+    for (int k = 0; k < 3; k++) rgb[k] = (int32_t)lrint(v[k] < 0 ? 0 : v[k] > top ? top : v[k]);
+}
+
+// Frames [first, first + count) into out, rows*cols values each: grey
+// (colour as its luma), or with rgb set and a colour image, three planes
+// (R, G, B) a frame.
+static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int rgb, int32_t *out)
 {
     init_dcmtk();
     DcmFileFormat ff;
@@ -351,19 +370,33 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     }
     for (int f = 0; f < count; f++) {
         const unsigned char *fb = base + (size_t)f * per_frame * (size_t)bytes;
-        for (size_t i = 0; i < n; i++) out[(size_t)f * n + i] = grey_of(fb, bytes, n, i, bits, &col);
+        int32_t *o = out + (size_t)f * n * (rgb ? 3 : 1), px[3];
+        for (size_t i = 0; i < n; i++) {
+            if (!rgb) {
+                o[i] = grey_of(fb, bytes, n, i, bits, &col);
+                continue;
+            }
+            rgb_of(fb, bytes, n, i, bits, &col, px);
+            o[i] = px[0], o[n + i] = px[1], o[2 * n + i] = px[2];
+        }
     }
     return MS_OK;
 }
 
 extern "C" ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out)
 {
-    return decode_frames(path, h, h->frame, 1, out);
+    return decode_frames(path, h, h->frame, 1, 0, out);
+}
+
+extern "C" ms_status ms_dcm_read_rgb(const char *path, const ms_dcm_header *h, int32_t *out)
+{
+    if (h->samples != 3) return ms_fail(MS_ERR_INTERNAL, "%s: not a colour image", path);
+    return decode_frames(path, h, h->frame, 1, 1, out);
 }
 
 extern "C" ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32_t *out)
 {
-    return decode_frames(path, h, 0, h->frames, out);
+    return decode_frames(path, h, 0, h->frames, 0, out);
 }
 
 // DS values are at most 16 characters.

@@ -44,6 +44,9 @@ ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
 /* Decodes frame h->frame of the pixel data into rows*cols stored values
  * (masked to BitsStored, sign-extended when PixelRepresentation is 1). */
 ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *out);
+/* A colour frame (h->frame) as three planes, R, G, B (3*rows*cols values,
+ * YCbCr converted as pydicom converts it). */
+ms_status ms_dcm_read_rgb(const char *path, const ms_dcm_header *h, int32_t *out);
 /* Every frame, one after the other (rows*cols*frames values). */
 ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32_t *out);
 

@@ -134,16 +134,17 @@ static ms_status read_dicom(const char *path, ms_image2d *im)
     if (h.samples != 1 && h.samples != 3)
         return ms_fail(MS_ERR_INPUT, "%s: %d samples per pixel is neither grey nor colour", path, h.samples);
     int32_t *raw = NULL;
-    size_t n = (size_t)h.rows * (size_t)h.cols;
-    if (!(st = ms_alloc_array((void **)&raw, n, sizeof *raw, 0, path))) st = ms_dcm_read_pixels(path, &h, raw);
+    size_t n = (size_t)h.rows * (size_t)h.cols, planes = h.samples == 3 ? 3 : 1;
+    if (!(st = ms_alloc_array((void **)&raw, n, planes * sizeof *raw, 0, path)))
+        st = planes == 3 ? ms_dcm_read_rgb(path, &h, raw) : ms_dcm_read_pixels(path, &h, raw);
     int ct = strcmp(h.modality, "CT") == 0;
     /* The window is in the header; only a VOI LUT needs the file again. */
     v.has_window = h.has_window, v.center = h.window_center, v.width = h.window_width;
     if (!st && !ct && h.has_voi_lut) st = ms_dcm_read_voi(path, &v);
-    if (!st) st = alloc_planes(im, h.cols, h.rows, 1, path);
+    if (!st) st = alloc_planes(im, h.cols, h.rows, (int)planes, path);
     double full = h.bits_stored > 0 && h.bits_stored < 31 ? (double)((1u << h.bits_stored) - 1u) : 255.0;
-    if (!st && h.samples == 3)   /* colour: its luma (the shim's), on 0..255 */
-        for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * 255.0 / full);
+    if (!st && planes == 3)   /* colour: R, G, B planes on 0..255, as a PNG gives them */
+        for (size_t i = 0; i < 3 * n; i++) im->px[i] = (float)(raw[i] * 255.0 / full);
     else if (!st && ct)
         for (size_t i = 0; i < n; i++) im->px[i] = (float)(raw[i] * h.slope + h.intercept);
     else if (!st)

@@ -249,11 +249,42 @@ def synthetic_dicoms():
     return out
 
 
+def colour_dicom_cases():
+    """Colour DICOM (pydicom's RLE RGB and uncompressed YBR_FULL_422 files)
+    reaches a 3-channel model as R, G, B (pydicom's values, YCbCr converted
+    by pydicom) and a 1-channel model as their luma."""
+    import pydicom
+    from pydicom.pixel_data_handlers.util import convert_color_space
+    rgb_model = os.path.join(SRC, "data", "models", "image_rgb_means.pt")
+    tf = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
+    for name in ("SC_rgb_rle.dcm", "SC_ybr_full_422_uncompressed.dcm"):
+        path = os.path.join(tf, name)
+        if not os.path.exists(path):
+            print(f"note: {path} is absent")
+            continue
+        ds = pydicom.dcmread(path)
+        a = ds.pixel_array
+        if str(ds.PhotometricInterpretation).startswith("YBR"):
+            a = convert_color_space(a, "YBR_FULL", "RGB")
+        a = a.astype(np.float64)
+        planes = np.stack([resize(a[..., k], 64, 64) for k in range(3)])
+        planes = (planes - planes.min()) / (planes.max() - planes.min())
+        want = {lab: 1 / (1 + math.exp(-6 * (planes[k].mean() - 0.4))) for k, lab in enumerate(("red", "green", "blue"))}
+        for model, w in ((rgb_model, want), (MODEL, expected(a @ np.array([0.299, 0.587, 0.114])))):
+            r = medseg("classify", "image", path, "--model", model, "--json", check=False)
+            C.check(r.returncode == 0, f"{name}: {r.stderr.strip()}")
+            if r.returncode:
+                continue
+            got = {q["label"]: q["probability"] for q in json.loads(r.stdout)["predictions"]}
+            err = max(abs(got.get(k, -1) - v) for k, v in w.items())
+            C.check(err <= 1e-4, f"{name} with {os.path.basename(model)}: {got} vs {w}")
+
+
 def image_cases():
     r = medseg("classify", "image", os.path.join(T, "none.png"), "--model", MODEL, check=False)
     if "LibTorch" in r.stderr:
         print("note: this build has no LibTorch; classify image cases skipped")
-        return
+        return False
     try:
         from PIL import Image
     except ImportError:
@@ -351,5 +382,6 @@ brock_cases()
 report_case()
 model_case()
 bad_cases()
-image_cases()
+if image_cases() is not False:
+    colour_dicom_cases()
 C.done()
