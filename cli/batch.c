@@ -165,6 +165,23 @@ static ms_status write_failures(const char *dir, const ms_shard *s, const item *
     return ms_text_close(&o, 1);
 }
 
+typedef struct owned_set {
+    const item *v;
+    int n;
+} owned_set;
+
+/* Whether file name `target` in the output folder is an output of this
+ * shard (a linear pass per temporary found: there are few). */
+static int owned_output(const char *target, void *ctx)
+{
+    const owned_set *o = ctx;
+    for (int i = 0; i < o->n; i++) {
+        const char *slash = strrchr(o->v[i].output, '/');
+        if (o->v[i].status != -2 && strcmp(slash ? slash + 1 : o->v[i].output, target) == 0) return 1;
+    }
+    return 0;
+}
+
 static ms_status prepare(const cmd_spec *cmd, const batch_opts *b, char **args, int nargs, item **v, int *n,
                          ms_shard *s)
 {
@@ -196,10 +213,11 @@ int batch_run(const cmd_spec *cmd, const batch_opts *b, char **args, int nargs, 
         }
         mine++;
         name(v[i].input, b->out_dir, v[i].output, sizeof v[i].output);
-        ms_atomic_remove_stale(v[i].output);   /* this shard owns it: a killed run of ours left these */
         struct stat sb;
         if (b->skip_existing && stat(v[i].output, &sb) == 0) v[i].status = 0, skipped++;
     }
+    /* This shard owns its outputs: temporaries of them are a killed run's. */
+    if (!st) ms_atomic_remove_stale(b->out_dir, owned_output, &(owned_set){v, n});
     if (!st) st = run_all(v, n, b->jobs > 0 ? b->jobs : 1, one, ctx);
     if (!st) st = write_failures(b->out_dir, &s, v, n, &failed);
     if (!st)

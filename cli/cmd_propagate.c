@@ -228,15 +228,10 @@ int cmd_propagate(int argc, char **argv)
         free(args);
         return opt_usage_error(&propagate_spec, "--on-error must be fail or blank");
     }
-    if (prompts_csv || batch_requested(&batch)) {
-        rc = n || !prompts_csv ? opt_usage_error(&propagate_spec, "many prompts come from --prompts-csv with --out-dir, not IMAGE")
-                                             : seg_batch_run(&propagate_spec, &batch, prompts_csv, run_row);
+    rc = seg_batch_dispatch(&propagate_spec, &batch, prompts_csv, n, run_row);
+    if (rc >= 0) {
         free(args);
         return rc;
-    }
-    if (n != 1) {
-        free(args);
-        return opt_usage_error(&propagate_spec, "needs one IMAGE (or --prompts-csv with --out-dir)");
     }
     rc = run(args[0], blank);
     free(args);

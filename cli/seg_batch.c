@@ -56,7 +56,7 @@ static ms_status check(const char *path, seg_batch *b)
     return MS_OK;
 }
 
-int seg_batch_run(const cmd_spec *cmd, const batch_opts *opts, const char *csv_path, seg_row_fn fn)
+static int run_csv(const cmd_spec *cmd, const batch_opts *opts, const char *csv_path, seg_row_fn fn)
 {
     seg_batch b;
     memset(&b, 0, sizeof b);
@@ -76,4 +76,12 @@ int seg_batch_run(const cmd_spec *cmd, const batch_opts *opts, const char *csv_p
     free(ids);
     ms_csv_free(&b.csv);
     return rc;
+}
+
+int seg_batch_dispatch(const cmd_spec *cmd, const batch_opts *b, const char *csv_path, int nargs, seg_row_fn fn)
+{
+    if (!csv_path && !batch_requested(b))
+        return nargs == 1 ? -1 : opt_usage_error(cmd, "needs one IMAGE (or --prompts-csv with --out-dir)");
+    if (nargs || !csv_path) return opt_usage_error(cmd, "many prompts come from --prompts-csv with --out-dir, not IMAGE");
+    return run_csv(cmd, b, csv_path, fn);
 }

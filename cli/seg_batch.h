@@ -16,7 +16,9 @@ typedef struct seg_batch {
  * row's file. Returns an ms_status. */
 typedef int (*seg_row_fn)(const char *image, int slice, const char *box, const char *output);
 
-/* Reads the CSV and runs its rows through batch_run. */
-int seg_batch_run(const cmd_spec *cmd, const batch_opts *b, const char *csv_path, seg_row_fn fn);
+/* -1 when the command line asks for one image (nargs IMAGE, no batch
+ * option); else the exit status of running the prompts CSV's rows through
+ * batch_run, usage errors included. */
+int seg_batch_dispatch(const cmd_spec *cmd, const batch_opts *b, const char *csv_path, int nargs, seg_row_fn fn);
 
 #endif

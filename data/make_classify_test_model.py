@@ -61,14 +61,11 @@ CARD = {
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "models")
     os.makedirs(out, exist_ok=True)
-    torch.jit.save(torch.jit.script(MeanTone()), os.path.join(out, "image_mean_tone.pt"))
-    with open(os.path.join(out, "image_mean_tone.json"), "w") as f:
-        json.dump(CARD, f, indent=2)
-        f.write("\n")
-    torch.jit.save(torch.jit.script(RgbMeans()), os.path.join(out, "image_rgb_means.pt"))
-    with open(os.path.join(out, "image_rgb_means.json"), "w") as f:
-        json.dump(RGB_CARD, f, indent=2)
-        f.write("\n")
+    for name, model, card in (("image_mean_tone", MeanTone(), CARD), ("image_rgb_means", RgbMeans(), RGB_CARD)):
+        torch.jit.save(torch.jit.script(model), os.path.join(out, name + ".pt"))
+        with open(os.path.join(out, name + ".json"), "w") as f:
+            json.dump(card, f, indent=2)
+            f.write("\n")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #include "medseg/atomic_file.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,15 +16,24 @@
 #include "medseg/log.h"
 
 /* The suffixes writers look at; the temporary name keeps them. */
+static const char *const kept[] = {".nii.gz", ".nii", ".npz", ".csv", ".json", ".gz", ".svg", ".dcm"};
+#define N_KEPT (sizeof kept / sizeof *kept)
+
 static const char *keep_suffix(const char *base)
 {
-    static const char *sfx[] = {".nii.gz", ".nii", ".npz", ".csv", ".json", ".gz", ".svg", ".dcm"};
     size_t n = strlen(base);
-    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
-        size_t m = strlen(sfx[i]);
-        if (n > m && strcmp(base + n - m, sfx[i]) == 0) return base + n - m;
+    for (size_t i = 0; i < N_KEPT; i++) {
+        size_t m = strlen(kept[i]);
+        if (n > m && strcmp(base + n - m, kept[i]) == 0) return base + n - m;
     }
     return base + n;
+}
+
+static int is_kept_suffix(const char *s)
+{
+    for (size_t i = 0; *s && i < N_KEPT; i++)
+        if (strcmp(s, kept[i]) == 0) return 1;
+    return !*s;
 }
 
 static char *tmp_name(const char *path)
@@ -50,23 +60,32 @@ static int remove_entry(const char *p, const struct stat *sb, int flag, struct F
     return remove(p) == 0 ? 0 : -1;
 }
 
-int ms_atomic_remove_stale(const char *path)
+int ms_atomic_temp_target(const char *name, char *target, size_t n)
 {
-    const char *slash = strrchr(path, '/');
-    const char *base = slash ? slash + 1 : path;
-    const char *sfx = keep_suffix(base);
-    char dir[4096], prefix[512];
-    if (snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".") >= (int)sizeof dir ||
-        snprintf(prefix, sizeof prefix, ".%.*s.tmp", (int)(sfx - base), base) >= (int)sizeof prefix)
-        return 0;
+    if (name[0] != '.') return 0;
+    /* the last ".tmp<pid>-<6 hex>" whose remainder is a kept suffix */
+    for (const char *t = strstr(name + 1, ".tmp"); t; t = strstr(t + 1, ".tmp")) {
+        const char *p = t + 4, *q = p;
+        while (*q >= '0' && *q <= '9') q++;
+        if (q == p || *q != '-') continue;
+        int hex = 0;
+        for (q++; hex < 6 && isxdigit((unsigned char)q[hex]); hex++) {}
+        const char *sfx = q + hex;
+        if (hex != 6 || !is_kept_suffix(sfx)) continue;
+        return snprintf(target, n, "%.*s%s", (int)(t - name - 1), name + 1, sfx) < (int)n;
+    }
+    return 0;
+}
+
+int ms_atomic_remove_stale(const char *dir, int (*mine)(const char *target, void *ctx), void *ctx)
+{
     DIR *d = opendir(dir);
     if (!d) return 0;
     int removed = 0;
-    size_t np = strlen(prefix), ns = strlen(sfx);
     struct dirent *e;
+    char target[4096];
     while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n < np + ns || strncmp(e->d_name, prefix, np) != 0 || strcmp(e->d_name + n - ns, sfx) != 0) continue;
+        if (!ms_atomic_temp_target(e->d_name, target, sizeof target) || !mine(target, ctx)) continue;
         char p[4096 + 256];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         /* a file, or a directory output's whole temporary tree */

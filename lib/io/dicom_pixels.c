@@ -172,34 +172,18 @@ ms_status ms_dcm_read_slice(const char *path, const ms_dcm_header *h, void *dst,
 
 /* ---- rescale ---- */
 
-#define RANGE(T)                                              \
-    do {                                                      \
-        const T *r_ = (const T *)p;                           \
-        T a_ = r_[0], b_ = r_[0];                             \
-        for (size_t i = 1; i < per; i++) {                    \
-            a_ = r_[i] < a_ ? r_[i] : a_;                     \
-            b_ = r_[i] > b_ ? r_[i] : b_;                     \
-        }                                                     \
-        *lo = a_, *hi = b_;                                   \
-    } while (0)
-
-static void stored_range(const void *p, ms_dtype t, size_t per, double *lo, double *hi)
-{
-    if (t == MS_I16) RANGE(int16_t);
-    else if (t == MS_U16) RANGE(uint16_t);
-    else RANGE(int32_t);
-}
-#undef RANGE
-
-/* The rescaled values' range: per slice, two comparisons per voxel and
- * the slope (either sign) applied to the ends. */
+/* The rescaled values' range: each slice's stored range (the core's typed
+ * min/max over a view of the slice) through its slope (either sign) and
+ * intercept. */
 static void rescaled_range(const ms_volume *v, const double *m, const double *c, double *lo, double *hi)
 {
     size_t per = (size_t)v->dim[0] * (size_t)v->dim[1], size = ms_dtype_size(v->dtype);
+    ms_volume slice = {.dim = {v->dim[0], v->dim[1], 1}, .dtype = v->dtype};
     *lo = INFINITY, *hi = -INFINITY;
     for (int64_t s = 0; s < v->dim[2]; s++) {
         double a, b;
-        stored_range((const char *)v->data + (size_t)s * per * size, v->dtype, per, &a, &b);
+        slice.data = (char *)v->data + (size_t)s * per * size;
+        ms_volume_minmax(&slice, &a, &b);
         double x = a * m[s] + c[s], y = b * m[s] + c[s];
         *lo = fmin(*lo, fmin(x, y)), *hi = fmax(*hi, fmax(x, y));
     }

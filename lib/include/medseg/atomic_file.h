@@ -35,10 +35,15 @@ ms_status ms_atomic_commit(ms_atomic *a);
 /* Removes the temporary; safe after commit and on a never-begun struct. */
 void ms_atomic_abort(ms_atomic *a);
 
-/* Removes the temporaries a killed writer of `path` left beside it (a
- * SIGKILL leaves no chance to clean up); the caller must own `path`, no
- * live writer may be at work on it. Returns how many were removed. */
-int ms_atomic_remove_stale(const char *path);
+/* The file name of the output a temporary stands for: name is
+ * ".<stem>.tmp<pid>-<tag><suffix>" -> "<stem><suffix>". 0 when name is no
+ * temporary of ours (or target is too small). */
+int ms_atomic_temp_target(const char *name, char *target, size_t n);
+/* Removes, in one pass over dir, the temporaries a killed writer left
+ * (a SIGKILL leaves no chance to clean up) whose output `mine` accepts; the
+ * caller owns those outputs, no live writer may be at work on them.
+ * Returns how many were removed. */
+int ms_atomic_remove_stale(const char *dir, int (*mine)(const char *target, void *ctx), void *ctx);
 
 /* On SIGTERM, SIGINT or SIGHUP, removes the temporaries being written and
  * dies of the signal (main() installs it). */
