@@ -182,6 +182,16 @@ static void paint(uint8_t *v, const int64_t dim[3], const ms_nodule_seg *s)
                 if (s->mask[k]) v[((size_t)z * (size_t)dim[1] + (size_t)y) * (size_t)dim[0] + (size_t)x] = 1;
 }
 
+/* -v: every measured candidate with the features its score came from. */
+static void log_candidate(const measured *m)
+{
+    const ms_nodule_seg *s = &m->seg;
+    ms_debug("candidate [%.1f, %.1f, %.1f]: d %.1f sph %.2f elong %.2f attached %.1f reach %.1f blob %.2f "
+             "contrast %.0f -> p %.3f",
+             m->n.center_lps[0], m->n.center_lps[1], m->n.center_lps[2], s->diameter, s->sphericity, s->elongation,
+             s->grown / s->volume, s->grown_low / s->volume, s->blobness, s->contrast, m->n.probability);
+}
+
 static ms_status measure_all(const ms_volume *ct, const ms_volume *iso, const uint8_t *lab, const ms_blob *b, int nb,
                              const ms_detect_opts *o, measured **out, int *n_out)
 {
@@ -204,6 +214,7 @@ static ms_status measure_all(const ms_volume *ct, const ms_volume *iso, const ui
         fill_nodule(ct, iso, &m[k].seg, &b[i], zmid, &m[k].n);
         m[k].n.probability = fp_score(&m[k].seg);
         if (o->fp_fn) st = o->fp_fn(o->fp_ctx, iso, m[k].seg.center, &m[k].n.probability);
+        log_candidate(&m[k]);
         if (m[k].n.probability >= 0.5) paint(covered, iso->dim, &m[k].seg);
         k++;
         ms_progress("nodules", (double)(i + 1) / nb);

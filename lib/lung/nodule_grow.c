@@ -5,8 +5,9 @@
  * edge is cut at its middle whatever the nodule's density. If the shell
  * just outside what grew is itself denser than lung (its upper quartile
  * 60 HU above: the ground-glass halo of a part-solid nodule), the nodule
- * is grown again at half-way to the halo. Growth stays in the lung mask and in a ball of twice the
- * candidate's radius. Attached vessels are cut by an opening with a ball
+ * is grown again at half-way to the halo. Growth stays in the lung mask
+ * and in a ball of twice the candidate's radius; a ground-glass core's
+ * growth also stays below a ceiling (ground_glass_top). Attached vessels are cut by an opening with a ball
  * of three quarters of the nodule's inscribed radius (a vessel thinner than
  * that cannot hold the ball), keeping the part at the candidate and the
  * voxels within 1 mm of it (see cut_vessels for junctions). */
@@ -20,6 +21,9 @@
 
 /* A shell this much denser than lung is a ground-glass halo (part-solid). */
 #define HALO_HU 60.0
+#define GGO_CONTRAST 400.0
+#define GGO_TOP 300.0
+#define SMALL_CORE_VOX 33.5   /* a ball 4 mm across, on the 1 mm grid */
 #define RMAX 50.0   /* mm: masses up to 10 cm across; Lung-RADS sizes nodules to 30 mm */
 
 typedef struct {
@@ -27,6 +31,7 @@ typedef struct {
     const uint8_t *allowed;
     int64_t d[3];
     double c[3], rmax;
+    double top;   /* growth stays at or below this HU */
 } crop_ctx;
 
 static size_t at(const int64_t d[3], int64_t x, int64_t y, int64_t z)
@@ -83,7 +88,9 @@ static int64_t flood(const crop_ctx *k, int64_t seed, double t, uint8_t *m, int6
                     int64_t X = x + dx, Y = y + dy, Z = z + dz;
                     if (X < 0 || Y < 0 || Z < 0 || X >= k->d[0] || Y >= k->d[1] || Z >= k->d[2]) continue;
                     size_t q = at(k->d, X, Y, Z);
-                    if (m[q] || !k->allowed[q] || k->hu[q] < t || dist2(k->c, X, Y, Z) > k->rmax * k->rmax) continue;
+                    if (m[q] || !k->allowed[q] || k->hu[q] < t || k->hu[q] > k->top ||
+                        dist2(k->c, X, Y, Z) > k->rmax * k->rmax)
+                        continue;
                     m[q] = 1;
                     stack[top++] = (int64_t)q;
                 }
@@ -91,13 +98,13 @@ static int64_t flood(const crop_ctx *k, int64_t seed, double t, uint8_t *m, int6
     return count;
 }
 
-/* Upper quartile of the HU of the allowed voxels 1-3 mm outside m: the
- * level of a halo that fills part of that shell. */
-static double shell_median(const crop_ctx *k, const uint8_t *m, uint8_t *tmp)
+/* Upper quartile of the HU of the allowed voxels 1 to `outer` mm outside
+ * m: the level of a halo that fills part of that shell. */
+static double shell_quartile(const crop_ctx *k, const uint8_t *m, double outer, uint8_t *tmp)
 {
     size_t n = (size_t)k->d[0] * (size_t)k->d[1] * (size_t)k->d[2];
     memcpy(tmp, m, n);
-    if (morph_dilate(tmp, k->d, 3.0)) return NAN;
+    if (morph_dilate(tmp, k->d, outer)) return NAN;
     uint8_t *inner = malloc(n);
     if (!inner) return NAN;
     memcpy(inner, m, n);
@@ -108,6 +115,31 @@ static double shell_median(const crop_ctx *k, const uint8_t *m, uint8_t *tmp)
     for (size_t i = 0; i < n; i++) tmp[i] = tmp[i] && !inner[i] && k->allowed[i];
     free(inner);
     return masked_percentile(k->hu, tmp, n, 0.75);
+}
+
+/* A ground-glass core (under GGO_CONTRAST above lung) grows only through
+ * voxels up to GGO_TOP above it: a vessel or bronchial wall it touches is
+ * solid and not part of it, and no opening can cut it off (the nodule is
+ * not denser than its surroundings' edges). Solid cores grow without a
+ * ceiling, so calcium stays in. */
+static double ground_glass_top(double core, double bg)
+{
+    return core - bg < GGO_CONTRAST ? core + GGO_TOP : INFINITY;
+}
+
+static int is_halo(double shell, double core, double bg) { return shell - bg > HALO_HU && core - shell > 150; }
+
+/* The halo level around m (NAN: none). A core under 4 mm across (a 5 mm
+ * part-solid nodule's) has a halo too thin to reach the upper quartile of
+ * the 1-3 mm shell, so its 1-2 mm shell is asked as well; larger cores
+ * only the wider shell, which a vessel's partial volume does not fill. */
+static double halo_level(const crop_ctx *k, const uint8_t *m, int64_t grown, double core, double bg, uint8_t *tmp)
+{
+    double wide = shell_quartile(k, m, 3.0, tmp);
+    if (is_halo(wide, core, bg)) return wide;
+    if ((double)grown >= SMALL_CORE_VOX) return NAN;
+    double thin = shell_quartile(k, m, 2.0, tmp);
+    return is_halo(thin, core, bg) ? thin : NAN;
 }
 
 /* The largest depth (mm) of m within 3 mm of the centre. */
@@ -227,7 +259,7 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
     }
     crop_ctx k = {crop_f32(hu, dim, &box), crop_u8(lungs, dim, &box),
                   {box.hi[0] - box.lo[0], box.hi[1] - box.lo[1], box.hi[2] - box.lo[2]},
-                  {b->pos[0] - box.lo[0], b->pos[1] - box.lo[1], b->pos[2] - box.lo[2]}, fmin(2 * r0 + 4, RMAX)};
+                  {b->pos[0] - box.lo[0], b->pos[1] - box.lo[1], b->pos[2] - box.lo[2]}, fmin(2 * r0 + 4, RMAX), INFINITY};
     crop_ctx sub = {0};
     size_t n = lbox_nvox(&box);
     uint8_t *m = malloc(n), *sm = NULL, *tmp = NULL;
@@ -237,6 +269,7 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
     double core = st ? 0 : core_mean(&k, fmax(1.0, 0.5 * r0), &seed);
     *core_out = core;
     if (st || core - bg < 80) goto done;
+    k.top = ground_glass_top(core, bg);
     int64_t grown = flood_widening(&k, seed, bg + 0.5 * (core - bg), m, stack);
     lbox sb;
     if (!grown) goto done;
@@ -244,8 +277,8 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
         st = ms_fail(MS_ERR_NOMEM, "nodule: out of memory");
         goto done;
     }
-    double shell = shell_median(&sub, sm, tmp);
-    if (shell - bg > HALO_HU && core - shell > 150) {
+    double shell = halo_level(&sub, sm, grown, core, bg, tmp);
+    if (!isnan(shell)) {
         grown = flood_widening(&k, seed, bg + 0.5 * (shell - bg), m, stack);
         free_crop(&sub), free(sm), sm = NULL;
         if (!shrink(&k, m, &sb, &sub, &sm)) {
@@ -258,7 +291,7 @@ ms_status nodule_grow(const float *hu, const uint8_t *lungs, const int64_t dim[3
      * partial-volume rim, a vessel piece joins its tree. */
     {
         crop_ctx wide = k;
-        double used = shell - bg > HALO_HU && core - shell > 150 ? bg + 0.5 * (shell - bg) : bg + 0.5 * (core - bg);
+        double used = !isnan(shell) ? bg + 0.5 * (shell - bg) : bg + 0.5 * (core - bg);
         s->grown_low = (double)flood_widening(&wide, seed, bg + 0.5 * (used - bg), m, stack);
     }
     int64_t sseed = 0;
