@@ -36,6 +36,7 @@ const DcmTagKey kPlanePosition(0x0020, 0x9113), kPlaneOrientation(0x0020, 0x9116
 const DcmTagKey kPixelMeasures(0x0028, 0x9110), kValueTransform(0x0028, 0x9145);
 const DcmTagKey kSharedGroups(0x5200, 0x9229), kPerFrameGroups(0x5200, 0x9230);
 const DcmTagKey kGridFrameOffsets(0x3004, 0x000c);
+const DcmTagKey kSegmentIdentification(0x0062, 0x000a), kReferencedSegment(0x0062, 0x000b);
 
 void fill_from_groups(DcmItem *frame, DcmItem *shared, ms_dcm_header *h)
 {
@@ -45,6 +46,10 @@ void fill_from_groups(DcmItem *frame, DcmItem *shared, ms_dcm_header *h)
     group_doubles(frame, shared, kPixelMeasures, DCM_SliceThickness, &h->slice_thickness, 1);
     if (group_doubles(frame, shared, kValueTransform, DCM_RescaleSlope, &h->slope, 1) && h->slope == 0) h->slope = 1;
     group_doubles(frame, shared, kValueTransform, DCM_RescaleIntercept, &h->intercept, 1);
+    group_doubles(frame, shared, kPixelMeasures, DCM_SpacingBetweenSlices, &h->slice_spacing, 1);
+    DcmItem *seg = first_item(frame, kSegmentIdentification);
+    if (!seg) seg = first_item(shared, kSegmentIdentification);
+    if (seg) h->segment = get_int(seg, kReferencedSegment, 0);
 }
 
 ms_status from_groups(const char *path, DcmDataset *ds, ms_dcm_header *out, int n)
@@ -107,6 +112,14 @@ ms_status stacked(DcmDataset *ds, ms_dcm_header *out, int n)
 }
 
 }  // namespace
+
+int msdcm::frame_from_groups(DcmItem *ds, int f, ms_dcm_header *h)
+{
+    DcmItem *frame = NULL;
+    if (ds->findAndGetSequenceItem(kPerFrameGroups, frame, f).bad() || !frame) return 0;
+    fill_from_groups(frame, first_item(ds, kSharedGroups), h);
+    return 1;
+}
 
 extern "C" ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header *h, ms_dcm_header *out)
 {

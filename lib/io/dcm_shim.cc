@@ -91,6 +91,18 @@ int get_int(DcmItem *ds, const DcmTagKey &tag, int fallback)
     return fallback;
 }
 
+// Segmentation objects (PS3.3 C.8.20.2): BINARY frames are 1-bit, FRACTIONAL
+// ones 8-bit up to MaximumFractionalValue.
+static void fill_segmentation(DcmDataset *ds, ms_dcm_header *h)
+{
+    if (strcmp(h->modality, "SEG") != 0) return;
+    OFString type;
+    ds->findAndGetOFString(DcmTagKey(0x0062, 0x0001), type);
+    h->seg_type = type == "FRACTIONAL" ? 2 : 1;
+    if (!get_doubles(ds, DcmTagKey(0x0062, 0x000e), &h->max_fraction, 1) || !(h->max_fraction > 0))
+        h->max_fraction = 255;
+}
+
 static void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
 {
     DcmDataset *ds = ff.getDataset();
@@ -139,6 +151,11 @@ static void fill_header(DcmFileFormat &ff, ms_dcm_header *h)
         h->slope = 1;
     if (h->slope == 0) h->slope = 1;
     if (!get_doubles(ds, DCM_RescaleIntercept, &h->intercept, 1)) h->intercept = 0;
+    if (!get_doubles(ds, DCM_SpacingBetweenSlices, &h->slice_spacing, 1)) h->slice_spacing = 0;
+    fill_segmentation(ds, h);
+    // A single-frame Enhanced or Segmentation object keeps its geometry in
+    // the functional groups.
+    if (h->frames == 1) frame_from_groups(ds, 0, h);
 }
 
 // The DICOM Part 10 preamble: 128 bytes, then "DICM".

@@ -30,6 +30,10 @@ typedef struct ms_dcm_header {
     int rows, cols, bits_alloc, bits_stored, pixel_rep, samples, frames;
     int frame;                   /* the frame this header describes (0-based; see ms_dcm_frame_headers) */
     int frame_step_assumed;      /* frames without positions, stacked at an assumed step */
+    double slice_spacing;        /* SpacingBetweenSlices (0: not given) */
+    int seg_type;                /* a Segmentation object: 0 no, 1 BINARY, 2 FRACTIONAL */
+    int segment;                 /* the frame's ReferencedSegmentNumber (0: none) */
+    double max_fraction;         /* MaximumFractionalValue of a FRACTIONAL one */
     double slope, intercept;
     int instance;
     int has_window, has_voi_lut; /* the first VOI window (center, width); a VOI LUT present */
@@ -47,6 +51,9 @@ ms_status ms_dcm_read_pixels(const char *path, const ms_dcm_header *h, int32_t *
 /* A colour frame (h->frame) as three planes, R, G, B (3*rows*cols values,
  * YCbCr converted as pydicom converts it). */
 ms_status ms_dcm_read_rgb(const char *path, const ms_dcm_header *h, int32_t *out);
+/* A Segmentation object's frames, one after the other (rows*cols*frames
+ * bytes): 1-bit frames unpacked to 0/1, 8-bit (FRACTIONAL) ones as stored. */
+ms_status ms_dcm_read_seg_frames(const char *path, const ms_dcm_header *h, uint8_t *out);
 /* Every frame, one after the other (rows*cols*frames values). */
 ms_status ms_dcm_read_all_frames(const char *path, const ms_dcm_header *h, int32_t *out);
 

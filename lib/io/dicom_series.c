@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "dcm_shim.h"
+#include "dicom_seg.h"
 #include "dicom_stack.h"
 #include "medseg/dicom.h"
 #include "medseg/log.h"
@@ -510,6 +511,10 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     if ((st = select_slices(path, &files, hdr, ok, info, sl, &n))) goto done;
     fill_info_from(sl[0].h, info);
     if ((st = check_spacing(sl[0].path, sl[0].h))) goto done;
+    if (sl[0].h->seg_type) {
+        st = dicom_read_seg(path, sl, n, v, info);
+        goto done;
+    }
     if ((st = stack_geometry(path, sl, n, &g, info))) goto done;
     if ((st = dicom_read_stack(path, sl, n, &g, v))) goto done;
     double a[4][4];
