@@ -243,14 +243,14 @@ static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header 
     }
     if (code.empty())
         return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment (frame %d)", path, frame);
-    ms_status st = ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, out);
+    ms_status st = ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, h->samples, out);
     // The dataset's BitsStored and PixelRepresentation decide, as for
     // native data, where a codestream's signedness disagrees (pydicom does
     // the same).
     int bits = h->bits_stored > 0 && h->bits_stored < 32 ? h->bits_stored : 32;
     if (!st && bits < 32) {
         uint32_t mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
-        size_t n = (size_t)h->rows * (size_t)h->cols;
+        size_t n = (size_t)h->rows * (size_t)h->cols * (size_t)h->samples;
         for (size_t i = 0; i < n; i++) {
             uint32_t raw = (uint32_t)out[i] & mask;
             out[i] = h->pixel_rep == 1 && (raw & sign) ? (int32_t)raw - (int32_t)(mask + 1u) : (int32_t)raw;
@@ -332,6 +332,33 @@ static void rgb_of(const void *p, int bytes, size_t n, size_t i, int bits, const
     for (int k = 0; k < 3; k++) rgb[k] = (int32_t)lrint(v[k] < 0 ? 0 : v[k] > top ? top : v[k]);
 }
 
+// JPEG 2000 frames into out as decode_frames gives them. The decoder
+// undoes a colour codestream's component transform (YBR_RCT, YBR_ICT), so
+// colour frames come out R, G, B: grey is their luma, as for native RGB.
+static ms_status decode_j2k_frames(const char *path, DcmDataset *ds, const ms_dcm_header *h, int first, int count,
+                                   int rgb, int32_t *out)
+{
+    size_t n = (size_t)h->rows * (size_t)h->cols;
+    if (h->samples != 1 && h->samples != 3)
+        return ms_fail(MS_ERR_INPUT, "%s: JPEG 2000 with %d samples per pixel (1 or 3)", path, h->samples);
+    std::vector<int32_t> px(h->samples == 3 ? 3 * n : 0);
+    ms_status st = MS_OK;
+    for (int f = 0; f < count && !st; f++) {
+        if (h->samples == 1) {
+            st = read_j2k(path, ds, h, first + f, out + (size_t)f * n);
+            continue;
+        }
+        if ((st = read_j2k(path, ds, h, first + f, px.data()))) break;
+        int32_t *o = out + (size_t)f * n * (rgb ? 3 : 1);
+        for (size_t i = 0; i < n; i++) {
+            const int32_t *v = &px[3 * i];
+            if (rgb) o[i] = v[0], o[n + i] = v[1], o[2 * n + i] = v[2];
+            else o[i] = (int32_t)lrint(0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]);
+        }
+    }
+    return st;
+}
+
 // Frames [first, first + count) into out, rows*cols values each: grey
 // (colour as its luma), or with rgb set and a colour image, three planes
 // (R, G, B) a frame.
@@ -342,11 +369,7 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     size_t n = (size_t)h->rows * (size_t)h->cols;
-    if (is_j2k(h->transfer_syntax)) {
-        ms_status st = MS_OK;
-        for (int f = 0; f < count && !st; f++) st = read_j2k(path, ds, h, first + f, out + (size_t)f * n);
-        return st;
-    }
+    if (is_j2k(h->transfer_syntax)) return decode_j2k_frames(path, ds, h, first, count, rgb, out);
     if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() ||
         !ds->canWriteXfer(EXS_LittleEndianExplicit))
         return decode_error(path, h);

@@ -48,19 +48,29 @@ static OPJ_CODEC_FORMAT format_of(const unsigned char *p, size_t n)
     return n >= sizeof jp2 && memcmp(p, jp2, sizeof jp2) == 0 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K;
 }
 
-static ms_status copy_out(const char *path, const opj_image_t *im, int rows, int cols, int32_t *out)
+static ms_status copy_out(const char *path, const opj_image_t *im, int rows, int cols, int comps, int32_t *out)
 {
-    if (im->numcomps != 1)
-        return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 frame has %u components, the header says 1", path, im->numcomps);
-    const opj_image_comp_t *c = &im->comps[0];
-    if ((int)c->w != cols || (int)c->h != rows || c->dx != 1 || c->dy != 1 || !c->data)
-        return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 frame is %ux%u, the header says %dx%d", path, c->w, c->h, cols,
-                       rows);
-    memcpy(out, c->data, (size_t)rows * (size_t)cols * sizeof *out);
+    if ((int)im->numcomps != comps)
+        return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 frame has %u components, the header says %d", path,
+                       im->numcomps, comps);
+    size_t npx = (size_t)rows * (size_t)cols;
+    for (int k = 0; k < comps; k++) {
+        const opj_image_comp_t *c = &im->comps[k];
+        if ((int)c->w != cols || (int)c->h != rows || c->dx != 1 || c->dy != 1 || !c->data)
+            return ms_fail(MS_ERR_INPUT, "%s: JPEG 2000 component %d is %ux%u (subsampled %ux%u), the header says %dx%d",
+                           path, k + 1, c->w, c->h, c->dx, c->dy, cols, rows);
+    }
+    if (comps == 1) {
+        memcpy(out, im->comps[0].data, npx * sizeof *out);
+        return MS_OK;
+    }
+    for (int k = 0; k < comps; k++)
+        for (size_t i = 0; i < npx; i++) out[i * (size_t)comps + (size_t)k] = im->comps[k].data[i];
     return MS_OK;
 }
 
-ms_status ms_j2k_decode(const char *path, const unsigned char *p, size_t n, int rows, int cols, int32_t *out)
+ms_status ms_j2k_decode(const char *path, const unsigned char *p, size_t n, int rows, int cols, int comps,
+                        int32_t *out)
 {
     mem_stream m = {p, n, 0};
     opj_stream_t *s = opj_stream_create(1 << 16, OPJ_TRUE);
@@ -84,7 +94,7 @@ ms_status ms_j2k_decode(const char *path, const unsigned char *p, size_t n, int 
             !opj_end_decompress(codec, s))
             st = ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 codestream does not decode (damaged or truncated)", path);
     }
-    if (!st) st = copy_out(path, im, rows, cols, out);
+    if (!st) st = copy_out(path, im, rows, cols, comps, out);
     if (im) opj_image_destroy(im);
     if (codec) opj_destroy_codec(codec);
     if (s) opj_stream_destroy(s);

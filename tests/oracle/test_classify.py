@@ -250,14 +250,14 @@ def synthetic_dicoms():
 
 
 def colour_dicom_cases():
-    """Colour DICOM (pydicom's RLE RGB and uncompressed YBR_FULL_422 files)
+    """Colour DICOM (pydicom's RLE RGB, uncompressed YBR_FULL_422 and JPEG 2000 RGB files)
     reaches a 3-channel model as R, G, B (pydicom's values, YCbCr converted
     by pydicom) and a 1-channel model as their luma."""
     import pydicom
     from pydicom.pixel_data_handlers.util import convert_color_space
     rgb_model = os.path.join(SRC, "data", "models", "image_rgb_means.pt")
     tf = os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files")
-    for name in ("SC_rgb_rle.dcm", "SC_ybr_full_422_uncompressed.dcm"):
+    for name in ("SC_rgb_rle.dcm", "SC_ybr_full_422_uncompressed.dcm", "SC_rgb_gdcm_KY.dcm"):
         path = os.path.join(tf, name)
         if not os.path.exists(path):
             print(f"note: {path} is absent")

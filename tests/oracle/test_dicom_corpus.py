@@ -21,7 +21,6 @@ if not files:
 
 # Decoded by pydicom, refused by medseg (each says why in its message).
 REFUSED = {
-    "SC_rgb_gdcm_KY.dcm": "3 components",           # colour JPEG 2000
     "SC_rgb_jpeg.dcm": "cannot be read",            # DCMTK does not parse its encapsulation
     "SC_rgb_rle_32bit.dcm": "32-bit colour",        # no grey type holds their luma
     "SC_rgb_rle_32bit_2frame.dcm": "32-bit colour",
