@@ -1,5 +1,5 @@
 # make install PREFIX=... and make package (.deb): the command, the library
-# with its soname, the LibTorch plugin beside it (found there at run time),
+# with its soname, its plugins beside it (found there at run time),
 # public headers, man pages, a pkg-config file and a CMake package config.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -10,6 +10,7 @@ install(TARGETS medseg_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS medseg EXPORT medsegTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(TARGETS medseg_codecs medseg_sr LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 if(TARGET medseg_torch)
   install(TARGETS medseg_torch LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 endif()

@@ -18,6 +18,8 @@ extern "C" ms_status ms_dcm_read_seg_frames(const char *path, const ms_dcm_heade
     DcmFileFormat ff;
     if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
+    ms_status codecs = need_codecs(path, h->transfer_syntax);
+    if (codecs) return codecs;
     if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
         return ms_fail(MS_ERR_INPUT, "%s: cannot decode Segmentation pixel data in transfer syntax %s", path,
                        h->transfer_syntax);

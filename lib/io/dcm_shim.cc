@@ -3,13 +3,12 @@
 #include "dcm_shim.h"
 #include "dcm_shim_internal.hh"
 #include "j2k.h"
+#include "../core/plugin.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
-#include <dcmtk/dcmjpeg/djdecode.h>
-#include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
 #include <cmath>
@@ -17,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <string>
 #include <vector>
 
 namespace {
@@ -29,8 +29,6 @@ namespace msdcm {
 // they are left behind when the list itself is destroyed at exit.
 void cleanup_codecs()
 {
-    DJDecoderRegistration::cleanup();
-    DJLSDecoderRegistration::cleanup();
     DcmRLEDecoderRegistration::cleanup();
 }
 
@@ -47,11 +45,42 @@ void init_dcmtk()
         // for explicit VR, or the reverse) is read as it is encoded, as
         // pydicom does; the header notes it and the reader warns.
         dcmAutoDetectDatasetXfer.set(OFTrue);
-        DJDecoderRegistration::registerCodecs();
-        DJLSDecoderRegistration::registerCodecs();
         DcmRLEDecoderRegistration::registerCodecs();
         std::atexit(cleanup_codecs);
     });
+}
+
+namespace {
+std::once_flag jpeg_once;
+char jpeg_error[4700];
+void (*jpeg_cleanup)(void);
+
+void cleanup_jpeg() { jpeg_cleanup(); }
+
+void open_jpeg_codecs()
+{
+    void *h = ms_plugin_open("medseg_codecs", jpeg_error, sizeof jpeg_error);
+    if (!h) return;
+    void (*reg)(void) = NULL;
+    *(void **)&reg = ms_plugin_symbol(h, "medseg_codecs", "ms_codecsp_register", jpeg_error, sizeof jpeg_error);
+    *(void **)&jpeg_cleanup = ms_plugin_symbol(h, "medseg_codecs", "ms_codecsp_cleanup", jpeg_error, sizeof jpeg_error);
+    if (!reg || !jpeg_cleanup) return;
+    reg();
+    std::atexit(cleanup_jpeg);
+}
+}  // namespace
+
+// JPEG and JPEG-LS syntaxes (encapsulated, neither RLE nor JPEG 2000, which
+// libmedseg decodes itself) need the codec plugin.
+ms_status need_codecs(const char *path, const char *ts)
+{
+    DcmXfer x(ts);
+    if (!x.isEncapsulated() || x.getXfer() == EXS_RLELossless || strncmp(ts, "1.2.840.10008.1.2.4.9", 21) == 0 ||
+        strncmp(ts, "1.2.840.10008.1.2.4.20", 22) == 0)
+        return MS_OK;
+    std::call_once(jpeg_once, open_jpeg_codecs);
+    if (jpeg_error[0]) return ms_fail(MS_ERR_INTERNAL, "%s: %s", path, jpeg_error);
+    return MS_OK;
 }
 
 // Returns 0 when the value did not fit.
@@ -244,6 +273,10 @@ static ms_status read_j2k(const char *path, DcmDataset *ds, const ms_dcm_header 
     if (code.empty())
         return ms_fail(MS_ERR_INPUT, "%s: the JPEG 2000 pixel data holds no fragment (frame %d)", path, frame);
     ms_status st = ms_j2k_decode(path, code.data(), code.size(), h->rows, h->cols, h->samples, out);
+    if (st) {   // name the frame: one bad frame of a long multi-frame file is otherwise hard to find
+        std::string why = ms_last_error();
+        return ms_fail(st, "%s (frame %d of %d)", why.c_str(), frame + 1, h->frames);
+    }
     // The dataset's BitsStored and PixelRepresentation decide, as for
     // native data, where a codestream's signedness disagrees (pydicom does
     // the same).
@@ -370,6 +403,8 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     DcmDataset *ds = ff.getDataset();
     size_t n = (size_t)h->rows * (size_t)h->cols;
     if (is_j2k(h->transfer_syntax)) return decode_j2k_frames(path, ds, h, first, count, rgb, out);
+    ms_status codecs = need_codecs(path, h->transfer_syntax);
+    if (codecs) return codecs;
     if (ds->chooseRepresentation(EXS_LittleEndianExplicit, NULL).bad() ||
         !ds->canWriteXfer(EXS_LittleEndianExplicit))
         return decode_error(path, h);

@@ -14,6 +14,8 @@ int copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n);
 // 1 when all n values are present and finite.
 int get_doubles(DcmItem *ds, const DcmTagKey &tag, double *out, int n);
 int get_int(DcmItem *ds, const DcmTagKey &tag, int fallback);
+// Opens the JPEG / JPEG-LS codec plugin when syntax ts needs it.
+ms_status need_codecs(const char *path, const char *ts);
 // Frame f's geometry, rescale and segment number from the functional
 // groups (dcm_frames.cc); 0 when the dataset has no per-frame item f.
 int frame_from_groups(DcmItem *ds, int f, ms_dcm_header *h);

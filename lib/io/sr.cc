@@ -4,7 +4,9 @@
 // laterality, long axis, short axis, mean diameter, volume, and the Brock
 // probability as a measurement of its own code), and the exam's Lung-RADS
 // category as a qualitative evaluation. The SR joins the source study; for
-// NIfTI input the study UID is the one the caller made up.
+// NIfTI input the study UID is the one the caller made up. Built as the
+// plugin libmedseg_sr (ms_sr_write in sr_loader.c opens it), so runs that
+// write no report do not load DCMTK's SR classes and libxml2's users.
 #include "dcmtk/config/osconfig.h"
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
@@ -103,7 +105,7 @@ static OFCondition set_uids(const ms_sr_report *r, DcmDataset &ds)
     return c;
 }
 
-extern "C" ms_status ms_sr_write(const char *path, const ms_sr_report *r)
+extern "C" ms_status ms_srp_write(const char *path, const ms_sr_report *r)
 {
     DSRDocument doc;
     OFCondition c = build(r, doc);

@@ -1,11 +1,11 @@
-/* Opens the LibTorch plugin beside libmedseg on first use. Linking LibTorch
+/* Opens the LibTorch plugin (lib/core/plugin.c) on first use. Linking LibTorch
  * into every command would cost each run about half a second of static
  * initialisation, which shell loops over thousands of files would feel. */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/plugin.h"
 #include "medseg/model.h"
 #include "torch_shim.h"
 
@@ -27,26 +27,15 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void open_plugin(void)
 {
-    Dl_info self;
-    char path[4096];
-    if (!dladdr((void *)ms_model_load, &self) || !self.dli_fname) {
-        snprintf(plugin.error, sizeof plugin.error, "cannot locate libmedseg to find its LibTorch plugin");
-        return;
-    }
-    const char *slash = strrchr(self.dli_fname, '/');
-    int dir = slash ? (int)(slash - self.dli_fname) : 1;
-    snprintf(path, sizeof path, "%.*s/libmedseg_torch.so", dir, slash ? self.dli_fname : ".");
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(plugin.error, sizeof plugin.error, "cannot open the LibTorch plugin: %s", dlerror());
-        return;
-    }
-    plugin.load = (load_fn)dlsym(h, "ms_torchp_load");
-    plugin.release = (free_fn)dlsym(h, "ms_torchp_free");
-    plugin.seg2d = (seg2d_fn)dlsym(h, "ms_torchp_seg2d");
-    plugin.forward = (forward_fn)dlsym(h, "ms_torchp_forward");
-    if (!plugin.load || !plugin.release || !plugin.seg2d || !plugin.forward)
-        snprintf(plugin.error, sizeof plugin.error, "%s lacks the ms_torchp_* entry points", path);
+    char *e = plugin.error;
+    size_t n = sizeof plugin.error;
+    void *h = ms_plugin_open("medseg_torch", e, n);
+    if (!h) return;
+    /* a function pointer from dlsym's void *, as POSIX allows */
+    *(void **)&plugin.load = ms_plugin_symbol(h, "medseg_torch", "ms_torchp_load", e, n);
+    *(void **)&plugin.release = ms_plugin_symbol(h, "medseg_torch", "ms_torchp_free", e, n);
+    *(void **)&plugin.seg2d = ms_plugin_symbol(h, "medseg_torch", "ms_torchp_seg2d", e, n);
+    *(void **)&plugin.forward = ms_plugin_symbol(h, "medseg_torch", "ms_torchp_forward", e, n);
 }
 
 int ms_torch_available(void) { return 1; }

@@ -74,5 +74,17 @@ got=$("$t/cm/b/prog" "$t/w.nii.gz") && ok || bad "run the CMake program"
 ldd "$p/bin/medseg" | grep -q "$p/.*libmedseg.so.0" && ok || bad "installed medseg does not load its own libmedseg"
 "$p/bin/medseg" --version | grep -q '^medseg [0-9]' && ok || bad "installed medseg --version"
 "$p/bin/medseg" info --json "$t/v.nii.gz" | grep -q '"dims"' && ok || bad "installed medseg info"
+# Its plugins sit beside the installed library and are the ones it opens.
+for plug in medseg_codecs medseg_sr; do
+    [ -f "$libdir/lib$plug.so" ] && ok || bad "no installed plugin lib$plug.so"
+done
+jpeg=$(/usr/bin/python3 -c 'import os, pydicom; print(os.path.join(os.path.dirname(pydicom.__file__), "data", "test_files", "JPEG-lossy.dcm"))' 2>/dev/null)
+if [ -f "$jpeg" ]; then
+    "$p/bin/medseg" convert -q "$jpeg" "$t/jpeg.nii" && ok || bad "installed medseg decodes JPEG through its codec plugin"
+    LD_DEBUG=libs "$p/bin/medseg" convert -q "$jpeg" "$t/jpeg2.nii" 2>&1 | grep -q "calling init: $p/.*libmedseg_codecs.so" \
+        && ok || bad "installed medseg opened another codec plugin than its own"
+else
+    echo "note: pydicom's JPEG-lossy.dcm is absent; the codec plugin is checked for presence only"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -134,7 +134,8 @@ open(os.path.join(bad, "x.dcm"), "wb").write(raw)
 out = os.path.join(d, "j2k_bad.nii.gz")
 r = medseg("convert", bad, out, check=False)
 c.check(r.returncode == 3, f"damaged JPEG 2000 exit code {r.returncode}")
-c.check("JPEG 2000" in r.stderr and r.stderr.count("\n") == 1, f"damaged JPEG 2000 message: {r.stderr!r}")
+c.check("JPEG 2000" in r.stderr and "x.dcm" in r.stderr and "frame 1 of 1" in r.stderr and r.stderr.count("\n") == 1,
+        f"damaged JPEG 2000 message names the file and frame: {r.stderr!r}")
 c.check(not os.path.exists(out), "no output after failure")
 
 # JPEG baseline (a CR radiograph): lossy JPEG decoders differ by a few grey
