@@ -3,7 +3,6 @@
 #include "dcm_shim.h"
 #include "dcm_shim_internal.hh"
 #include "j2k.h"
-#include "../core/plugin.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
@@ -50,26 +49,6 @@ void init_dcmtk()
     });
 }
 
-namespace {
-std::once_flag jpeg_once;
-char jpeg_error[4700];
-void (*jpeg_cleanup)(void);
-
-void cleanup_jpeg() { jpeg_cleanup(); }
-
-void open_jpeg_codecs()
-{
-    void *h = ms_plugin_open("medseg_codecs", jpeg_error, sizeof jpeg_error);
-    if (!h) return;
-    void (*reg)(void) = NULL;
-    *(void **)&reg = ms_plugin_symbol(h, "medseg_codecs", "ms_codecsp_register", jpeg_error, sizeof jpeg_error);
-    *(void **)&jpeg_cleanup = ms_plugin_symbol(h, "medseg_codecs", "ms_codecsp_cleanup", jpeg_error, sizeof jpeg_error);
-    if (!reg || !jpeg_cleanup) return;
-    reg();
-    std::atexit(cleanup_jpeg);
-}
-}  // namespace
-
 // JPEG and JPEG-LS syntaxes (encapsulated, neither RLE nor JPEG 2000, which
 // libmedseg decodes itself) need the codec plugin.
 ms_status need_codecs(const char *path, const char *ts)
@@ -78,9 +57,7 @@ ms_status need_codecs(const char *path, const char *ts)
     if (!x.isEncapsulated() || x.getXfer() == EXS_RLELossless || strncmp(ts, "1.2.840.10008.1.2.4.9", 21) == 0 ||
         strncmp(ts, "1.2.840.10008.1.2.4.20", 22) == 0)
         return MS_OK;
-    std::call_once(jpeg_once, open_jpeg_codecs);
-    if (jpeg_error[0]) return ms_fail(MS_ERR_INTERNAL, "%s: %s", path, jpeg_error);
-    return MS_OK;
+    return ms_dcm_open_codecs(path);
 }
 
 // Returns 0 when the value did not fit.

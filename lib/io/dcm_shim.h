@@ -42,6 +42,10 @@ typedef struct ms_dcm_header {
     int uid_too_long;            /* a UID longer than MS_UID_MAX */
 } ms_dcm_header;
 
+/* Registers DCMTK's JPEG and JPEG-LS decoders from their plugin
+ * (codecs_loader.c), once; MS_ERR_INTERNAL naming path when it cannot. */
+ms_status ms_dcm_open_codecs(const char *path);
+
 /* MS_ERR_INPUT when the file is not DICOM or lacks image attributes. */
 ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h);
 
