@@ -49,17 +49,6 @@ void init_dcmtk()
     });
 }
 
-// JPEG and JPEG-LS syntaxes (encapsulated, neither RLE nor JPEG 2000, which
-// libmedseg decodes itself) need the codec plugin.
-ms_status need_codecs(const char *path, const char *ts)
-{
-    DcmXfer x(ts);
-    if (!x.isEncapsulated() || x.getXfer() == EXS_RLELossless || strncmp(ts, "1.2.840.10008.1.2.4.9", 21) == 0 ||
-        strncmp(ts, "1.2.840.10008.1.2.4.20", 22) == 0)
-        return MS_OK;
-    return ms_dcm_open_codecs(path);
-}
-
 // Returns 0 when the value did not fit.
 int copy_str(DcmItem *ds, const DcmTagKey &tag, char *dst, size_t n)
 {
@@ -218,6 +207,15 @@ static int is_j2k(const char *ts)
     return 0;
 }
 
+// JPEG and JPEG-LS syntaxes (encapsulated, neither RLE nor JPEG 2000, which
+// libmedseg decodes itself) need the codec plugin.
+ms_status msdcm::need_codecs(const char *path, const char *ts)
+{
+    DcmXfer x(ts);
+    if (!x.isEncapsulated() || x.getXfer() == EXS_RLELossless || is_j2k(ts)) return MS_OK;
+    return ms_dcm_open_codecs(path);
+}
+
 // A frame's codestream. One frame: every fragment after the offset table,
 // in order (an encoder may split it into several). Several frames: one
 // fragment each, as the standard's encoders write them.
@@ -342,6 +340,21 @@ static void rgb_of(const void *p, int bytes, size_t n, size_t i, int bits, const
     for (int k = 0; k < 3; k++) rgb[k] = (int32_t)lrint(v[k] < 0 ? 0 : v[k] > top ? top : v[k]);
 }
 
+// One decoded colour frame fb (n pixels laid out as c says) into o: its
+// grey, or with rgb set three planes R, G, B.
+static void colour_frame(const void *fb, int bytes, size_t n, int bits, const colour_layout *c, int rgb, int32_t *o)
+{
+    int32_t px[3];
+    for (size_t i = 0; i < n; i++) {
+        if (!rgb) {
+            o[i] = grey_of(fb, bytes, n, i, bits, c);
+            continue;
+        }
+        rgb_of(fb, bytes, n, i, bits, c, px);
+        o[i] = px[0], o[n + i] = px[1], o[2 * n + i] = px[2];
+    }
+}
+
 // JPEG 2000 frames into out as decode_frames gives them. The decoder
 // undoes a colour codestream's component transform (YBR_RCT, YBR_ICT), so
 // colour frames come out R, G, B: grey is their luma, as for native RGB.
@@ -352,6 +365,8 @@ static ms_status decode_j2k_frames(const char *path, DcmDataset *ds, const ms_dc
     if (h->samples != 1 && h->samples != 3)
         return ms_fail(MS_ERR_INPUT, "%s: JPEG 2000 with %d samples per pixel (1 or 3)", path, h->samples);
     std::vector<int32_t> px(h->samples == 3 ? 3 * n : 0);
+    const colour_layout rgb_interleaved = {0, 0, 0};
+    int bits = h->bits_stored > 0 && h->bits_stored <= 16 ? h->bits_stored : 16;
     ms_status st = MS_OK;
     for (int f = 0; f < count && !st; f++) {
         if (h->samples == 1) {
@@ -359,12 +374,7 @@ static ms_status decode_j2k_frames(const char *path, DcmDataset *ds, const ms_dc
             continue;
         }
         if ((st = read_j2k(path, ds, h, first + f, px.data()))) break;
-        int32_t *o = out + (size_t)f * n * (rgb ? 3 : 1);
-        for (size_t i = 0; i < n; i++) {
-            const int32_t *v = &px[3 * i];
-            if (rgb) o[i] = v[0], o[n + i] = v[1], o[2 * n + i] = v[2];
-            else o[i] = (int32_t)lrint(0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]);
-        }
+        colour_frame(px.data(), 4, n, bits, &rgb_interleaved, rgb, out + (size_t)f * n * (rgb ? 3 : 1));
     }
     return st;
 }
@@ -420,18 +430,9 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
         for (size_t i = 0; i < n * (size_t)count; i++) out[i] = stored_value(base, bytes, i, bits, h->pixel_rep == 1);
         return MS_OK;
     }
-    for (int f = 0; f < count; f++) {
-        const unsigned char *fb = base + (size_t)f * per_frame * (size_t)bytes;
-        int32_t *o = out + (size_t)f * n * (rgb ? 3 : 1), px[3];
-        for (size_t i = 0; i < n; i++) {
-            if (!rgb) {
-                o[i] = grey_of(fb, bytes, n, i, bits, &col);
-                continue;
-            }
-            rgb_of(fb, bytes, n, i, bits, &col, px);
-            o[i] = px[0], o[n + i] = px[1], o[2 * n + i] = px[2];
-        }
-    }
+    for (int f = 0; f < count; f++)
+        colour_frame(base + (size_t)f * per_frame * (size_t)bytes, bytes, n, bits, &col, rgb,
+                     out + (size_t)f * n * (rgb ? 3 : 1));
     return MS_OK;
 }
 

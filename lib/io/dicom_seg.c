@@ -13,19 +13,11 @@
 #include "medseg/memory.h"
 
 typedef struct {
-    double r[3], c[3], nrm[3];
-    double t0, step;      /* position of slice 0 along nrm; mm between slices */
-    const double *origin; /* a frame on slice 0 */
+    geometry g;                  /* axes; d is the normal, step the slice step */
+    double t0;                   /* position of slice 0 along the normal */
+    const ms_dcm_header *origin; /* a frame on slice 0 */
     int64_t nk;
 } seg_grid;
-
-static double dot(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static ms_status seg_axes(const char *path, const slice *sl, int n, seg_grid *g)
 {
@@ -33,15 +25,9 @@ static ms_status seg_axes(const char *path, const slice *sl, int n, seg_grid *g)
         if (!sl[i].h->has_ipp || !sl[i].h->has_iop)
             return ms_fail(MS_ERR_INPUT, "%s: Segmentation frame %d has no position or orientation", path,
                            sl[i].h->frame + 1);
-    const double *iop = sl[0].h->iop;
-    double lr = sqrt(dot(iop, iop)), lc = sqrt(dot(iop + 3, iop + 3));
-    if (!(lr > 0.5 && lc > 0.5) || fabs(dot(iop, iop + 3)) > 1e-3 * lr * lc)
-        return ms_fail(MS_ERR_INPUT, "%s: ImageOrientationPatient is not two orthogonal unit vectors", path);
-    for (int a = 0; a < 3; a++) g->r[a] = iop[a] / lr, g->c[a] = iop[3 + a] / lc;
-    g->nrm[0] = g->r[1] * g->c[2] - g->r[2] * g->c[1];
-    g->nrm[1] = g->r[2] * g->c[0] - g->r[0] * g->c[2];
-    g->nrm[2] = g->r[0] * g->c[1] - g->r[1] * g->c[0];
-    return MS_OK;
+    ms_status st = dicom_axes(path, sl[0].h, &g->g);
+    memcpy(g->g.d, g->g.n, sizeof g->g.d);
+    return st;
 }
 
 /* The slice step: SpacingBetweenSlices, else the smallest gap between the
@@ -62,31 +48,33 @@ static double seg_step(const slice *sl, int n, const double *t_sorted)
  * and share one in-plane origin. */
 static ms_status seg_place(const char *path, const slice *sl, int n, seg_grid *g, int64_t *k)
 {
+    const double *nrm = g->g.n;
     double *t = malloc((size_t)n * sizeof *t);
     if (!t) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
-    for (int i = 0; i < n; i++) t[i] = dot(sl[i].h->ipp, g->nrm);
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    for (int i = 0; i < n; i++) t[i] = dicom_dot(sl[i].h->ipp, nrm);
+    qsort(t, (size_t)n, sizeof *t, dicom_cmp_double);
     g->t0 = t[0];
-    g->step = seg_step(sl, n, t);
+    double step = g->g.step = seg_step(sl, n, t);
     free(t);
-    double tol = fmax(0.01, 0.01 * g->step);
+    double tol = fmax(0.01, 0.01 * step);
     g->nk = 0;
     g->origin = NULL;
     for (int i = 0; i < n; i++) {
-        double u = (dot(sl[i].h->ipp, g->nrm) - g->t0) / g->step;
+        double u = (dicom_dot(sl[i].h->ipp, nrm) - g->t0) / step;
         k[i] = (int64_t)llround(u);
-        if (fabs(u - (double)k[i]) * g->step > tol)
+        if (fabs(u - (double)k[i]) * step > tol)
             return ms_fail(MS_ERR_INPUT, "%s: Segmentation frame %d lies %.3f mm off the %.3f mm slice grid", path,
-                           sl[i].h->frame + 1, fabs(u - (double)k[i]) * g->step, g->step);
+                           sl[i].h->frame + 1, fabs(u - (double)k[i]) * step, step);
         if (k[i] >= g->nk) g->nk = k[i] + 1;
-        if (k[i] == 0 && !g->origin) g->origin = sl[i].h->ipp;
+        if (k[i] == 0 && !g->origin) g->origin = sl[i].h;
     }
     for (int i = 0; i < n; i++) {
         double q[3];
-        for (int a = 0; a < 3; a++) q[a] = sl[i].h->ipp[a] - g->origin[a];
-        if (fabs(dot(q, g->r)) > 0.1 || fabs(dot(q, g->c)) > 0.1)
+        for (int a = 0; a < 3; a++) q[a] = sl[i].h->ipp[a] - g->origin->ipp[a];
+        double dr = dicom_dot(q, g->g.r), dc = dicom_dot(q, g->g.c);
+        if (fabs(dr) > 0.1 || fabs(dc) > 0.1)
             return ms_fail(MS_ERR_INPUT, "%s: Segmentation frame %d is shifted in its plane (%.2f, %.2f mm) from the "
-                           "others", path, sl[i].h->frame + 1, dot(q, g->r), dot(q, g->c));
+                           "others", path, sl[i].h->frame + 1, dr, dc);
     }
     return MS_OK;
 }
@@ -144,20 +132,6 @@ static ms_status seg_fill(const slice *sl, int n, const int64_t *k, ms_volume *v
     return st;
 }
 
-static void seg_affine(const slice *sl, const seg_grid *g, double a[4][4])
-{
-    double dr = sl[0].h->has_spacing ? sl[0].h->pixel_spacing[0] : 1.0;
-    double dc = sl[0].h->has_spacing ? sl[0].h->pixel_spacing[1] : 1.0;
-    memset(a, 0, sizeof(double) * 16);
-    for (int x = 0; x < 3; x++) {
-        a[x][0] = g->r[x] * dc;
-        a[x][1] = g->c[x] * dr;
-        a[x][2] = g->nrm[x] * g->step;
-        a[x][3] = g->origin[x];
-    }
-    a[3][3] = 1;
-}
-
 ms_status dicom_read_seg(const char *path, slice *sl, int n, ms_volume *v, ms_dicom_info *info)
 {
     seg_grid g = {0};
@@ -169,16 +143,9 @@ ms_status dicom_read_seg(const char *path, slice *sl, int n, ms_volume *v, ms_di
     if (!st) st = seg_alloc(path, sl, n, &g, v);
     if (!st && (st = seg_fill(sl, n, k, v, &clash))) ms_volume_free(v);
     free(k);
-    if (st) return st;
-    double a[4][4];
-    seg_affine(sl, &g, a);
-    if ((st = ms_affine_check(a, path))) {
-        ms_volume_free(v);
-        return st;
-    }
-    ms_volume_set_affine(v, a);
+    if (st || (st = dicom_set_affine(path, &g.g, g.origin, v))) return st;
     info->n_slices = n;
-    info->slice_step = g.step;
+    info->slice_step = g.g.step;
     if (clash)
         ms_warn("%s: segments overlap at %zu voxels; each holds the highest segment number", path, clash);
     return MS_OK;

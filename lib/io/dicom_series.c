@@ -227,23 +227,22 @@ static void cross(const double a[3], const double b[3], double o[3])
     o[2] = a[0] * b[1] - a[1] * b[0];
 }
 
-static double dot(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+double dicom_dot(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
 static void normalise(double v[3])
 {
-    double l = sqrt(dot(v, v));
+    double l = sqrt(dicom_dot(v, v));
     if (l > 0) v[0] /= l, v[1] /= l, v[2] /= l;
 }
 
-static int cmp_double(const void *a, const void *b)
+int dicom_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g, ms_dicom_info *info)
+ms_status dicom_axes(const char *path, const ms_dcm_header *h0, geometry *g)
 {
-    const ms_dcm_header *h0 = sl[0].h;
     static const double axial[6] = {1, 0, 0, 0, 1, 0};
     const double *iop = h0->has_iop ? h0->iop : axial;
     memcpy(g->r, iop, sizeof g->r);
@@ -251,9 +250,17 @@ static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g,
     normalise(g->r);
     normalise(g->c);
     cross(g->r, g->c, g->n);
-    if (fabs(dot(g->r, g->c)) > 1e-3 || sqrt(dot(g->n, g->n)) < 0.5)
+    if (fabs(dicom_dot(g->r, g->c)) > 1e-3 || sqrt(dicom_dot(g->n, g->n)) < 0.5)
         return ms_fail(MS_ERR_INPUT, "%s: ImageOrientationPatient is not two orthogonal unit vectors", path);
     normalise(g->n);
+    return MS_OK;
+}
+
+static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g, ms_dicom_info *info)
+{
+    const ms_dcm_header *h0 = sl[0].h;
+    ms_status st = dicom_axes(path, h0, g);
+    if (st) return st;
     if (!(g->u = calloc((size_t)n, sizeof *g->u))) return ms_fail(MS_ERR_NOMEM, "out of memory");
     if (n == 1) {
         memcpy(g->d, g->n, sizeof g->d);
@@ -264,23 +271,23 @@ static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g,
     for (int s = 0; s < n; s++) {
         if (!sl[s].h->has_ipp)
             return ms_fail(MS_ERR_INPUT, "%s: image without ImagePositionPatient; slices cannot be ordered", sl[s].path);
-        sl[s].t = dot(sl[s].h->ipp, g->n);
+        sl[s].t = dicom_dot(sl[s].h->ipp, g->n);
     }
     qsort(sl, (size_t)n, sizeof *sl, cmp_slice);
     const double *p0 = sl[0].h->ipp, *p1 = sl[n - 1].h->ipp;
     double D[3] = {p1[0] - p0[0], p1[1] - p0[1], p1[2] - p0[2]};
-    double len = sqrt(dot(D, D));
+    double len = sqrt(dicom_dot(D, D));
     if (len < 1e-6) return ms_fail(MS_ERR_INPUT, "%s: all %d images share one position (several acquisitions?)", path, n);
     for (int a = 0; a < 3; a++) g->d[a] = D[a] / len;
     double gaps[n - 1];
     for (int s = 0; s < n; s++) {
         const double *p = sl[s].h->ipp;
         double q[3] = {p[0] - p0[0], p[1] - p0[1], p[2] - p0[2]};
-        g->u[s] = dot(q, g->d);
+        g->u[s] = dicom_dot(q, g->d);
         double off[3] = {q[0] - g->u[s] * g->d[0], q[1] - g->u[s] * g->d[1], q[2] - g->u[s] * g->d[2]};
-        if (sqrt(dot(off, off)) > 0.1)
+        if (sqrt(dicom_dot(off, off)) > 0.1)
             return ms_fail(MS_ERR_INPUT, "%s: slice positions do not lie on one line (%.2f mm off at %s)", path,
-                           sqrt(dot(off, off)), sl[s].path);
+                           sqrt(dicom_dot(off, off)), sl[s].path);
         if (s > 0) {
             gaps[s - 1] = g->u[s] - g->u[s - 1];
             if (gaps[s - 1] < 1e-3)
@@ -290,12 +297,12 @@ static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g,
     }
     double sorted[n - 1];
     memcpy(sorted, gaps, sizeof sorted);
-    qsort(sorted, (size_t)(n - 1), sizeof *sorted, cmp_double);
+    qsort(sorted, (size_t)(n - 1), sizeof *sorted, dicom_cmp_double);
     double median = sorted[(n - 1) / 2], tol = fmax(0.005, 0.01 * median);
     info->min_gap = sorted[0];
     info->max_gap = sorted[n - 2];
     info->uneven = sorted[n - 2] - median > tol || median - sorted[0] > tol;
-    info->tilt_deg = acos(fmin(1.0, fabs(dot(g->d, g->n)))) * 180.0 / M_PI;
+    info->tilt_deg = acos(fmin(1.0, fabs(dicom_dot(g->d, g->n)))) * 180.0 / M_PI;
     info->tilted = info->tilt_deg > 0.02;
     if (info->uneven) {
         /* Resampling onto the median gap may add the slices of a few
@@ -316,10 +323,10 @@ static ms_status stack_geometry(const char *path, slice *sl, int n, geometry *g,
     return MS_OK;
 }
 
-static void build_affine(const geometry *g, const ms_dcm_header *h0, double a[4][4])
+ms_status dicom_set_affine(const char *path, const geometry *g, const ms_dcm_header *h0, ms_volume *v)
 {
     double dr = h0->has_spacing ? h0->pixel_spacing[0] : 1.0, dc = h0->has_spacing ? h0->pixel_spacing[1] : 1.0;
-    memset(a, 0, sizeof(double) * 16);
+    double a[4][4] = {{0}};
     for (int x = 0; x < 3; x++) {
         a[x][0] = g->r[x] * dc;
         a[x][1] = g->c[x] * dr;
@@ -327,6 +334,10 @@ static void build_affine(const geometry *g, const ms_dcm_header *h0, double a[4]
         a[x][3] = h0->has_ipp ? h0->ipp[x] : 0.0;
     }
     a[3][3] = 1;
+    ms_status st = ms_affine_check(a, path);
+    if (st) ms_volume_free(v);
+    else ms_volume_set_affine(v, a);
+    return st;
 }
 
 /* ---- entry point ---- */
@@ -517,13 +528,7 @@ ms_status ms_dicom_read(const char *path, const char *series, ms_volume *v, ms_d
     }
     if ((st = stack_geometry(path, sl, n, &g, info))) goto done;
     if ((st = dicom_read_stack(path, sl, n, &g, v))) goto done;
-    double a[4][4];
-    build_affine(&g, sl[0].h, a);
-    if ((st = ms_affine_check(a, path))) {
-        ms_volume_free(v);
-        goto done;
-    }
-    ms_volume_set_affine(v, a);
+    if ((st = dicom_set_affine(path, &g, sl[0].h, v))) goto done;
     info->n_slices = n;
     info->slice_step = g.step;
     report_geometry(path, info, &g);

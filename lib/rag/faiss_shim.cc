@@ -35,7 +35,7 @@ template <class F> static ms_status guarded(const char *what, F f)
     }
 }
 
-ms_status ms_faissp_new(const char *kind, int param, int dim, ms_faiss **out)
+static ms_status faiss_new(const char *kind, int param, int dim, ms_faiss **out)
 {
     *out = nullptr;
     if (dim < 1) return ms_fail(MS_ERR_USAGE, "index dimension %d", dim);
@@ -65,19 +65,19 @@ ms_status ms_faissp_new(const char *kind, int param, int dim, ms_faiss **out)
     return MS_OK;
 }
 
-ms_status ms_faissp_train(ms_faiss *ix, int64_t n, const float *x)
+static ms_status faiss_train(ms_faiss *ix, int64_t n, const float *x)
 {
     if (ix->index->is_trained) return MS_OK;
     return guarded("training the index", [&] { ix->index->train((idx_t)n, x); });
 }
 
-ms_status ms_faissp_add(ms_faiss *ix, int64_t n, const float *x)
+static ms_status faiss_add(ms_faiss *ix, int64_t n, const float *x)
 {
     if (!ix->index->is_trained) return ms_fail(MS_ERR_INTERNAL, "index used before training");
     return guarded("adding to the index", [&] { ix->index->add((idx_t)n, x); });
 }
 
-int ms_faissp_default_probes(const ms_faiss *ix)
+static int faiss_default_probes(const ms_faiss *ix)
 {
     if (auto *ivf = dynamic_cast<const faiss::IndexIVF *>(ix->index)) {
         int nlist = (int)ivf->nlist, p = nlist / 8 > 8 ? nlist / 8 : 8;
@@ -87,10 +87,10 @@ int ms_faissp_default_probes(const ms_faiss *ix)
     return 0;
 }
 
-ms_status ms_faissp_search(const ms_faiss *ix, int64_t nq, const float *q, int k, int probes, float *sim,
-                          int64_t *ids)
+static ms_status faiss_search(const ms_faiss *ix, int64_t nq, const float *q, int k, int probes, float *sim,
+                              int64_t *ids)
 {
-    if (probes <= 0) probes = ms_faissp_default_probes(ix);
+    if (probes <= 0) probes = faiss_default_probes(ix);
     return guarded("searching the index", [&] {
         if (auto *ivf = dynamic_cast<faiss::IndexIVF *>(ix->index)) {
             ivf->nprobe = (size_t)probes < ivf->nlist ? (size_t)probes : ivf->nlist;
@@ -107,12 +107,12 @@ ms_status ms_faissp_search(const ms_faiss *ix, int64_t nq, const float *q, int k
     });
 }
 
-ms_status ms_faissp_write(const ms_faiss *ix, const char *path)
+static ms_status faiss_write(const ms_faiss *ix, const char *path)
 {
     return guarded(path, [&] { faiss::write_index(ix->index, path); });
 }
 
-ms_status ms_faissp_read(const char *path, ms_faiss **out)
+static ms_status faiss_read(const char *path, ms_faiss **out)
 {
     *out = nullptr;
     faiss::Index *index = nullptr;
@@ -133,10 +133,10 @@ ms_status ms_faissp_read(const char *path, ms_faiss **out)
     return MS_OK;
 }
 
-int64_t ms_faissp_count(const ms_faiss *ix) { return (int64_t)ix->index->ntotal; }
-int ms_faissp_dim(const ms_faiss *ix) { return ix->index->d; }
+static int64_t faiss_count(const ms_faiss *ix) { return (int64_t)ix->index->ntotal; }
+static int faiss_dim(const ms_faiss *ix) { return ix->index->d; }
 
-void ms_faissp_describe(const ms_faiss *ix, char *buf, size_t n)
+static void faiss_describe(const ms_faiss *ix, char *buf, size_t n)
 {
     if (auto *ivf = dynamic_cast<const faiss::IndexIVF *>(ix->index))
         snprintf(buf, n, "ivf:%zu", ivf->nlist);
@@ -146,9 +146,14 @@ void ms_faissp_describe(const ms_faiss *ix, char *buf, size_t n)
         snprintf(buf, n, "flat");
 }
 
-void ms_faissp_free(ms_faiss *ix)
+static void faiss_free(ms_faiss *ix)
 {
     if (!ix) return;
     delete ix->index;
     delete ix;
 }
+
+static const ms_faiss_ops ops = {faiss_new,   faiss_train, faiss_add,      faiss_search,         faiss_write, faiss_read,
+                                 faiss_count, faiss_dim,   faiss_describe, faiss_default_probes, faiss_free};
+
+extern "C" const ms_faiss_ops *ms_faissp_ops(void) { return &ops; }
