@@ -42,7 +42,9 @@ typedef struct cut_ctx {
     int64_t ring[4];            /* box plus the ring that feeds the background model */
     double lo, scale;           /* intensity -> bin */
     double beta;
-    float cost_fg[NBINS], cost_bg[NBINS];
+    float (*cost_fg)[NBINS];    /* [0] the whole model; [k] the model's part k */
+    float cost_bg[NBINS];
+    int64_t nparts;
     const ms_prompt *p;
     const ms_seg_prior *prior;
 } cut_ctx;
@@ -76,6 +78,37 @@ static void hist_costs(const hist *h, float cost[NBINS])
     }
 }
 
+/* Propagating: the foreground looks like the key slice's mask (or the
+ * previous slice's), which keeps a vanishing structure from being re-learnt
+ * from whatever else sits in the box, and the model from drifting slice by
+ * slice into a neighbour. Each part of the model mask also has its own
+ * histogram, for the pixels that descend from it: a small bright part (the
+ * aortic root beside the larger, darker descending aorta) is not judged by
+ * the larger part's intensities. */
+static ms_status fit_fg_parts(cut_ctx *c)
+{
+    const ms_seg_prior *pr = c->prior;
+    const ms_slice *ps = pr->model_mask ? pr->model_slice : pr->slice;
+    const uint8_t *pm = pr->model_mask ? pr->model_mask : pr->mask;
+    hist *h = NULL;
+    ms_status rc = ms_alloc_array((void **)&h, (size_t)c->nparts + 1, sizeof *h, 1, "graph cut");
+    if (rc) return rc;
+    for (int64_t i = 0; i < ps->w * ps->h; i++) {
+        if (!pm[i]) continue;
+        int b = bin_of(c, ps->px[i]);
+        int64_t k = c->nparts ? pr->model_parts[i] : 0;
+        h[0].count[b]++;
+        h[0].n++;
+        if (k > 0 && k <= c->nparts) {
+            h[k].count[b]++;
+            h[k].n++;
+        }
+    }
+    for (int64_t k = 0; k <= c->nparts; k++) hist_costs(&h[k], c->cost_fg[k]);
+    free(h);
+    return MS_OK;
+}
+
 static void fit_models(cut_ctx *c, const uint8_t *lab)
 {
     hist fg = {{0}, 0}, bg = {{0}, 0};
@@ -92,22 +125,8 @@ static void fit_models(cut_ctx *c, const uint8_t *lab)
             h->count[b]++;
             h->n++;
         }
-    if (c->prior) {
-        /* Propagating: the foreground looks like the key slice's mask (or
-         * the previous slice's), which keeps a vanishing structure from
-         * being re-learnt from whatever else sits in the box, and the
-         * model from drifting slice by slice into a neighbour. */
-        memset(&fg, 0, sizeof fg);
-        const ms_slice *ps = c->prior->model_mask ? c->prior->model_slice : c->prior->slice;
-        const uint8_t *pm = c->prior->model_mask ? c->prior->model_mask : c->prior->mask;
-        for (int64_t i = 0; i < ps->w * ps->h; i++)
-            if (pm[i]) {
-                fg.count[bin_of(c, ps->px[i])]++;
-                fg.n++;
-            }
-    }
-    hist_costs(&fg, c->cost_fg);
     hist_costs(&bg, c->cost_bg);
+    if (!c->prior) hist_costs(&fg, c->cost_fg[0]);
 }
 
 /* beta = 1 / (2 <dI^2>) over the box's horizontal and vertical neighbours. */
@@ -173,7 +192,8 @@ static void add_tlink(const cut_ctx *c, ms_flow *g, int64_t x, int64_t y, double
     }
     const ms_slice *s = c->s;
     int b = bin_of(c, s->px[y * s->w + x]);
-    double dfg = c->cost_fg[b], dbg = c->cost_bg[b];
+    int64_t k = c->nparts ? c->prior->part_of[y * s->w + x] : 0;
+    double dfg = c->cost_fg[k > 0 && k <= c->nparts ? k : 0][b], dbg = c->cost_bg[b];
     if (c->prior) {
         if (c->prior->mask[y * s->w + x]) dbg += PRIOR_NATS;
         else dfg += PRIOR_NATS;
@@ -224,6 +244,7 @@ static void setup(cut_ctx *c, const ms_slice *s, const ms_prompt *p, const ms_se
     c->s = s;
     c->p = p;
     c->prior = prior && prior->mask ? prior : NULL;
+    c->nparts = c->prior && c->prior->model_parts && c->prior->part_of ? c->prior->nparts : 0;
     ms_prompt_region(p, s->w, s->h, c->box);
     c->bw = c->box[2] - c->box[0] + 1;
     c->bh = c->box[3] - c->box[1] + 1;
@@ -242,33 +263,56 @@ static void setup(cut_ctx *c, const ms_slice *s, const ms_prompt *p, const ms_se
     set_contrast(c);
 }
 
+/* The iterations: background (and, without a prior, foreground) refitted
+ * to each cut until the labels stop changing. */
+static ms_status iterate(cut_ctx *c, uint8_t *lab, uint8_t *prev)
+{
+    size_t n = (size_t)(c->bw * c->bh);
+    const ms_slice *s = c->s;
+    for (int64_t y = 0; y < c->bh; y++)
+        for (int64_t x = 0; x < c->bw; x++)
+            lab[y * c->bw + x] = c->prior ? c->prior->mask[(y + c->box[1]) * s->w + x + c->box[0]] != 0 : 1;
+    ms_status rc = c->prior ? fit_fg_parts(c) : MS_OK;
+    for (int it = 0; it < ITERATIONS && !rc; it++) {
+        fit_models(c, lab);
+        memcpy(prev, lab, n);
+        rc = cut_once(c, lab);
+        if (!rc && memcmp(prev, lab, n) == 0) break;
+    }
+    return rc;
+}
+
+/* The clean-up (holes, components) on the box alone: the cut is empty
+ * outside it, so this is what the whole slice would give, at the box's cost.
+ * ref is scratch of the box's size. */
+static ms_status clean_in_box(const cut_ctx *c, uint8_t *lab, uint8_t *ref)
+{
+    if (!c->prior) return ms_mask2d_clean(lab, c->bw, c->bh, NULL);
+    for (int64_t y = 0; y < c->bh; y++)
+        memcpy(ref + y * c->bw, c->prior->mask + (y + c->box[1]) * c->s->w + c->box[0], (size_t)c->bw);
+    return ms_mask2d_clean(lab, c->bw, c->bh, ref);
+}
+
 ms_status ms_graphcut_segment(void *ctx, const ms_slice *s, const ms_prompt *p, const ms_seg_prior *prior,
                               uint8_t *mask)
 {
     (void)ctx;
     cut_ctx c;
     setup(&c, s, p, prior);
-    uint8_t *lab, *prev;
+    uint8_t *lab = NULL, *prev = NULL;
     size_t n = (size_t)(c.bw * c.bh);
     ms_status rc = ms_alloc_array((void **)&lab, n, 1, 0, "graph cut");
-    if (rc) return rc;
-    if ((rc = ms_alloc_array((void **)&prev, n, 1, 0, "graph cut"))) { free(lab); return rc; }
-    for (int64_t y = 0; y < c.bh; y++)
-        for (int64_t x = 0; x < c.bw; x++)
-            lab[y * c.bw + x] = c.prior ? c.prior->mask[(y + c.box[1]) * s->w + x + c.box[0]] != 0 : 1;
-    for (int it = 0; it < ITERATIONS && !rc; it++) {
-        fit_models(&c, lab);
-        memcpy(prev, lab, n);
-        rc = cut_once(&c, lab);
-        if (!rc && memcmp(prev, lab, n) == 0) break;
-    }
+    if (!rc) rc = ms_alloc_array((void **)&prev, n, 1, 0, "graph cut");
+    if (!rc) rc = ms_alloc_array((void **)&c.cost_fg, (size_t)c.nparts + 1, sizeof *c.cost_fg, 0, "graph cut");
+    if (!rc) rc = iterate(&c, lab, prev);
+    if (!rc) rc = clean_in_box(&c, lab, prev);
     if (!rc) {
         memset(mask, 0, (size_t)(s->w * s->h));
         for (int64_t y = 0; y < c.bh; y++)
             memcpy(mask + (y + c.box[1]) * s->w + c.box[0], lab + y * c.bw, (size_t)c.bw);
-        rc = ms_mask2d_clean(mask, s->w, s->h, c.prior ? c.prior->mask : NULL);
     }
     free(lab);
     free(prev);
+    free(c.cost_fg);
     return rc;
 }

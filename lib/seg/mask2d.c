@@ -196,3 +196,47 @@ int ms_mask2d_interior_point(const uint8_t *m, int64_t w, int64_t h, int64_t *px
     *py = best / w;
     return 1;
 }
+
+ms_status ms_mask2d_label(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *n)
+{
+    int64_t *stack = NULL;
+    ms_status rc = ms_alloc_array((void **)&stack, (size_t)(w * h), sizeof *stack, 0, "2-D components");
+    if (!rc) *n = label8(m, w, h, lab, stack);
+    free(stack);
+    return rc;
+}
+
+/* One raster sweep of the 3-4 chamfer: each pixel takes the label of the
+ * neighbour (already swept) through which its nearest labelled pixel is
+ * closest. dir +1 forward, -1 backward. */
+static void sweep_nearest(int32_t *out, int32_t *d, int64_t w, int64_t h, int dir)
+{
+    static const int off[4][3] = {{-1, 0, 3}, {0, -1, 3}, {-1, -1, 4}, {1, -1, 4}};
+    for (int64_t t = 0; t < w * h; t++) {
+        int64_t i = dir > 0 ? t : w * h - 1 - t, x = i % w, y = i / w;
+        for (int k = 0; k < 4; k++) {
+            int64_t nx = x + dir * off[k][0], ny = y + dir * off[k][1];
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+            int64_t j = ny * w + nx;
+            if (out[j] && d[j] + off[k][2] < d[i]) {
+                d[i] = d[j] + off[k][2];
+                out[i] = out[j];
+            }
+        }
+    }
+}
+
+ms_status ms_mask2d_nearest_label(const int32_t *lab, int64_t w, int64_t h, int32_t *out)
+{
+    int32_t *d = NULL;
+    ms_status rc = ms_alloc_array((void **)&d, (size_t)(w * h), sizeof *d, 0, "2-D nearest part");
+    if (rc) return rc;
+    for (int64_t i = 0; i < w * h; i++) {
+        out[i] = lab[i];
+        d[i] = lab[i] ? 0 : INT32_MAX / 2;
+    }
+    sweep_nearest(out, d, w, h, 1);
+    sweep_nearest(out, d, w, h, -1);
+    free(d);
+    return MS_OK;
+}

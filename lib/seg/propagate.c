@@ -34,7 +34,14 @@ typedef struct prop_ctx {
     ms_volume *count;       /* passes that found each voxel */
     uint8_t *cover;         /* passes that covered each slice */
     uint8_t *allowed;       /* scratch: where the next slice's mask may lie */
-    double *d2;             /* scratch: squared mm to the previous slice's mask */
+    int64_t win[4];         /* the step's window (reach_maps) */
+    double *d2;             /* scratch: squared mm to the previous slice's mask, in the window */
+    uint8_t *win_mask;      /* scratch: the previous mask, in the window */
+    int32_t *win_parts, *win_near;
+    int32_t *key_parts;     /* the pass's key mask, its 8-connected parts */
+    int32_t *prev_parts;    /* the previous mask, each pixel's key part */
+    int32_t *part_of;       /* the next slice, each pixel's nearest key part */
+    int64_t nparts;
     int64_t w, h, done, total;
     int64_t lo, hi;         /* the slice range */
     ms_propagate_pass *passes;
@@ -42,10 +49,41 @@ typedef struct prop_ctx {
 } prop_ctx;
 
 /* allowed = the previous mask grown by r mm (in-plane Euclidean), from the
- * step's one distance transform in c->d2. */
+ * step's one distance transform of the window in c->d2; 0 outside it. */
 static void within(const prop_ctx *c, double r, uint8_t *allowed)
 {
-    for (int64_t i = 0; i < c->w * c->h; i++) allowed[i] = c->d2[i] <= r * r;
+    const int64_t *b = c->win, ww = b[2] - b[0] + 1;
+    memset(allowed, 0, (size_t)(c->w * c->h));
+    for (int64_t y = b[1]; y <= b[3]; y++)
+        for (int64_t x = b[0]; x <= b[2]; x++) allowed[y * c->w + x] = c->d2[(y - b[1]) * ww + x - b[0]] <= r * r;
+}
+
+/* The window a step works in: the previous mask's box grown by the step's
+ * box margin and by the reach, so all it may reach lies inside. Distances
+ * and nearest parts are computed there only (a 512x512 slice otherwise
+ * costs more than the cut). */
+static ms_status reach_maps(prop_ctx *c, const ms_slice *s, const uint8_t *prev_mask, double reach)
+{
+    int64_t *b = c->win;
+    ms_mask2d_box(prev_mask, c->w, c->h, b);
+    ms_box_enlarge(b, STEP_ENLARGE, (int64_t)ceil(reach / fmin(s->sx, s->sy)) + 1, c->w, c->h);
+    int64_t ww = b[2] - b[0] + 1, wh = b[3] - b[1] + 1;
+    for (int64_t y = 0; y < wh; y++)
+        for (int64_t x = 0; x < ww; x++) {
+            int64_t i = (y + b[1]) * c->w + x + b[0];
+            c->win_mask[y * ww + x] = prev_mask[i];
+            c->win_parts[y * ww + x] = c->prev_parts[i];
+        }
+    int64_t dim[3] = {ww, wh, 1};
+    double sp[3] = {s->sx, s->sy, 1};
+    ms_status rc = ms_edt_squared(c->win_mask, dim, sp, NULL, c->d2);
+    if (!rc) rc = ms_mask2d_nearest_label(c->win_parts, ww, wh, c->win_near);
+    if (rc) return rc;
+    within(c, reach, c->allowed);
+    memset(c->part_of, 0, (size_t)(c->w * c->h) * sizeof *c->part_of);
+    for (int64_t y = 0; y < wh; y++)
+        memcpy(c->part_of + (y + b[1]) * c->w + b[0], c->win_near + y * ww, (size_t)ww * sizeof *c->part_of);
+    return MS_OK;
 }
 
 static ms_status segment_step(prop_ctx *c, const ms_slice *prev, const uint8_t *prev_mask, const ms_slice *key,
@@ -56,11 +94,8 @@ static ms_status segment_step(prop_ctx *c, const ms_slice *prev, const uint8_t *
     p.has_box = 1;
     ms_mask2d_box(prev_mask, c->w, c->h, p.box);
     ms_box_enlarge(p.box, STEP_ENLARGE, 1, c->w, c->h);
-    int64_t dim[3] = {s->w, s->h, 1};
-    double sp[3] = {s->sx, s->sy, 1};
-    ms_status rc = ms_edt_squared(prev_mask, dim, sp, NULL, c->d2);
-    if (!rc) within(c, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]), c->allowed);
-    ms_seg_prior prior = {prev, prev_mask, key, key_mask, c->allowed};
+    ms_status rc = reach_maps(c, s, prev_mask, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]));
+    ms_seg_prior prior = {prev, prev_mask, key, key_mask, c->allowed, c->key_parts, c->part_of, c->nparts};
     ms_seg2d_fn seg = c->o->seg ? c->o->seg : ms_graphcut_segment;
     if (!rc) rc = seg(c->o->seg_ctx, s, &p, &prior, m);
     int64_t before = ms_mask2d_count(prev_mask, c->w, c->h);
@@ -102,10 +137,13 @@ static ms_status pass_loop(prop_ctx *c, ms_propagate_pass *ps, const uint8_t *ke
             ps->stop = k;
             continue;
         }
-        peak = fmax(peak, area);
+        /* low is the smallest section since the largest: growing from a
+         * small key section is not regrowth. */
+        if (area > peak) peak = low = area;
         low = fmin(low, area);
         ms_slice_add(c->count, c->o->axis, k, m);
         memcpy(pm, m, n);
+        for (size_t i = 0; i < n; i++) c->prev_parts[i] = m[i] ? c->part_of[i] : 0;
         ps->last = k;
     }
     return rc;
@@ -121,8 +159,10 @@ static ms_status run_pass(prop_ctx *c, ms_propagate_pass *ps, const uint8_t *key
     if (!rc && (rc = ms_slice_get(c->img, c->o->axis, ps->key, &ks))) ms_slice_free(&prev);
     if (rc) { free(pm); free(m); return rc; }
     memcpy(pm, key, n);
+    rc = ms_mask2d_label(key, c->w, c->h, c->key_parts, &c->nparts);
+    if (!rc) memcpy(c->prev_parts, c->key_parts, n * sizeof *c->prev_parts);
     ps->last = ps->key;
-    rc = pass_loop(c, ps, key, pm, m, &prev, &ks);
+    if (!rc) rc = pass_loop(c, ps, key, pm, m, &prev, &ks);
     if (!rc && !ps->stop_reason) {
         ps->stop_reason = ps->limit == c->lo || ps->limit == c->hi ? "range" : "key-slice";
         ps->stop = ps->limit;
@@ -204,6 +244,18 @@ void ms_propagate_stats_free(ms_propagate_stats *st)
     st->passes = NULL;
 }
 
+static ms_status alloc_scratch(prop_ctx *c)
+{
+    size_t n = (size_t)(c->w * c->h);
+    ms_status rc = ms_alloc_array((void **)&c->key_parts, n, sizeof *c->key_parts, 0, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&c->prev_parts, n, sizeof *c->prev_parts, 0, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&c->part_of, n, sizeof *c->part_of, 0, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&c->win_mask, n, 1, 0, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&c->win_parts, n, sizeof *c->win_parts, 0, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&c->win_near, n, sizeof *c->win_near, 0, "propagate");
+    return rc;
+}
+
 static ms_status find_keys(prop_ctx *c, const ms_volume *keys, int64_t lo, int64_t hi, int64_t **ks, int *nk)
 {
     size_t n = (size_t)(c->w * c->h);
@@ -269,6 +321,7 @@ ms_status ms_propagate(const ms_volume *img, const ms_volume *keys, const ms_pro
     c.cover = calloc((size_t)img->dim[za], 1);
     c.allowed = malloc((size_t)(c.w * c.h));
     c.d2 = malloc((size_t)(c.w * c.h) * sizeof *c.d2);
+    if (!rc) rc = alloc_scratch(&c);
     if (!c.cover || !c.allowed || !c.d2) rc = ms_fail(MS_ERR_NOMEM, "propagate: out of memory");
     if (!rc) rc = find_keys(&c, keys, lo, hi, &ks, &nk);
     if (!rc) rc = ms_alloc_array((void **)&c.passes, 2 * (size_t)nk, sizeof *c.passes, 1, "propagate");
@@ -283,6 +336,12 @@ ms_status ms_propagate(const ms_volume *img, const ms_volume *keys, const ms_pro
     free(c.cover);
     free(c.allowed);
     free(c.d2);
+    free(c.key_parts);
+    free(c.prev_parts);
+    free(c.part_of);
+    free(c.win_mask);
+    free(c.win_parts);
+    free(c.win_near);
     return rc;
 }
 

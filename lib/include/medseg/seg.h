@@ -69,6 +69,12 @@ typedef struct ms_seg_prior {
     const ms_slice *model_slice;   /* where the foreground's intensities are learnt */
     const uint8_t *model_mask;     /* (the key slice); NULL: slice and mask */
     const uint8_t *allowed;        /* pixels the mask may hold; NULL: all */
+    /* The model mask's parts (its 8-connected components, 1..nparts) and,
+     * for each pixel of the slice being segmented, the part whose
+     * intensities it is judged by (NULL: the whole model mask). */
+    const int32_t *model_parts;
+    const int32_t *part_of;
+    int64_t nparts;
 } ms_seg_prior;
 
 /* A 2-D segmenter: writes a 0/1 mask of s->w * s->h pixels. */
@@ -90,6 +96,13 @@ int ms_mask2d_box(const uint8_t *m, int64_t w, int64_t h, int64_t box[4]);
 void ms_mask2d_fill_holes(uint8_t *m, int64_t w, int64_t h);
 /* Keeps the largest 8-connected component (ties: first in raster order). */
 ms_status ms_mask2d_keep_largest(uint8_t *m, int64_t w, int64_t h);
+/* 8-connected components of m into lab (w*h; 0 background, 1..*n). */
+ms_status ms_mask2d_label(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *n);
+/* 8-connected components of m into lab (w*h; 0 background, 1..*n). */
+ms_status ms_mask2d_label(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *n);
+/* out[i] = the label of lab's nearest labelled pixel (3-4 chamfer metric);
+ * all 0 when lab has none. */
+ms_status ms_mask2d_nearest_label(const int32_t *lab, int64_t w, int64_t h, int32_t *out);
 /* Keeps the 8-connected components that touch a nonzero pixel of ref. */
 ms_status ms_mask2d_keep_overlapping(uint8_t *m, int64_t w, int64_t h, const uint8_t *ref);
 /* The segmenters' clean-up: fills holes, then keeps the components touching
