@@ -20,7 +20,7 @@ static const opt_spec convert_opts[] = {
     {"series", 0, OPT_STR, "UID", "DICOM: read this SeriesInstanceUID (default: the series with most images)", &series_opt},
     {"dtype", 0, OPT_STR, "T", "cast to uint8|int16|uint16|int32|float32|float64 (rounded, clamped, reported)", &dtype_opt},
     {"nifti-version", 0, OPT_INT, "1|2", "write NIfTI-1 or NIfTI-2 (default: as the input, else 1)", &nifti_version},
-    {"gz-level", 0, OPT_INT, "0-12", "compression level for .nii.gz output, 1 fastest (default 0: 6)", &gz_level},
+    {"gz-level", 0, OPT_INT, "0-12", "compression level for .nii.gz output, 1 fastest (default 0: 1)", &gz_level},
     {"spacing", 0, OPT_STR, "SX,SY,SZ", "resample to this voxel spacing in mm, keeping orientation and extent", &spacing_opt},
     {"shape", 0, OPT_STR, "NX,NY,NZ", "resample to these dims, keeping orientation and extent", &shape_opt},
     {"like", 0, OPT_STR, "REF", "resample onto the grid (dims and affine) of volume REF", &like_opt},
@@ -107,7 +107,7 @@ static int convert(const char *in, const char *out)
         return ms_fail(MS_ERR_USAGE, "--dtype: unknown type '%s'", dtype_opt);
     if (nifti_version != 0 && nifti_version != 1 && nifti_version != 2)
         return ms_fail(MS_ERR_USAGE, "--nifti-version must be 1 or 2");
-    if (gz_level < 0 || gz_level > 12) return ms_fail(MS_ERR_USAGE, "--gz-level must be 0..12 (0: the default, 6)");
+    if (gz_level < 0 || gz_level > 12) return ms_fail(MS_ERR_USAGE, "--gz-level must be 0..12 (0: the default, 1)");
     ms_status st = check_resample_opts();
     if (st) return st;
     /* NaN and infinities pass through a float copy unchanged; resampling

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "medseg/atomic_file.h"
+#include "medseg/dicom.h"
 
 #ifndef MEDSEG_VERSION
 #define MEDSEG_VERSION "unknown"
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
         opt_help(c->spec, stdout);
         return 0;
     }
+    ms_dicom_public_dictionary_only();
     const command *c = find(first);
     if (!c) {
         fprintf(stderr, "medseg: no command '%s'; see 'medseg --help'\n", first);

@@ -561,3 +561,14 @@ extern "C" ms_status ms_dcm_read_voi(const char *path, ms_dcm_voi *voi)
     }
     return MS_OK;
 }
+
+extern "C" void ms_dicom_public_dictionary_only(void)
+{
+    if (getenv(DCM_DICT_ENVIRONMENT_VARIABLE)) return;
+    std::string path(DCM_DICT_DEFAULT_PATH);
+    path = path.substr(0, path.find(ENVIRONMENT_PATH_SEPARATOR));
+    if (FILE *f = fopen(path.c_str(), "r")) {
+        fclose(f);
+        setenv(DCM_DICT_ENVIRONMENT_VARIABLE, path.c_str(), 0);
+    }
+}

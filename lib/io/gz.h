@@ -16,7 +16,7 @@ ms_status ms_gz_read_span(const char *path, size_t offset, size_t nbytes, unsign
 
 /* The .nii.gz level when none is given: see the man page for the
  * measurement behind it. */
-#define MS_GZ_DEFAULT_LEVEL 6
+#define MS_GZ_DEFAULT_LEVEL 1
 
 /* Writes hdr then data as gzip members of 1 MiB blocks compressed in
  * parallel at libdeflate level `level`; returns 0 on a failed write. */

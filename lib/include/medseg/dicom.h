@@ -74,6 +74,13 @@ typedef struct ms_dicom_write_opts {
  * atomically. The volume's in-plane axes must be orthogonal. */
 ms_status ms_dicom_write_ct(const char *dir, const ms_volume *v, const ms_dicom_write_opts *o);
 
+/* When DCMDICTPATH is unset, points it at DCMTK's public dictionary alone,
+ * leaving out its private-tag dictionary: medseg reads no private
+ * attribute, and parsing that file was a fifth of converting a small series.
+ * For programs (it sets an environment variable); call before the first
+ * DICOM read. */
+void ms_dicom_public_dictionary_only(void);
+
 /* A DICOM UID "2.25.<decimal>" derived deterministically from text. */
 void ms_dicom_uid_from_text(const char *text, char uid[68]);
 
