@@ -125,8 +125,8 @@ extern "C" ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header 
 {
     init_dcmtk();
     DcmFileFormat ff;
-    if (ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData).bad())
-        return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    bool implicit = false;
+    if (load(ff, path, true, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     for (int f = 0; f < h->frames; f++) {
         out[f] = *h;

@@ -172,7 +172,8 @@ extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
 {
     init_dcmtk();
     DcmFileFormat ff;
-    OFCondition c = ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData);
+    bool implicit = false;
+    OFCondition c = load(ff, path, true, &implicit);
     if (c.bad()) {
         memset(h, 0, sizeof *h);
         h->unreadable = has_dicm_magic(path);
@@ -180,6 +181,7 @@ extern "C" ms_status ms_dcm_read_header(const char *path, ms_dcm_header *h)
         return ms_fail(MS_ERR_INPUT, "%s: not a DICOM file (%s)", path, c.text());
     }
     fill_header(ff, h);
+    h->implicit_dataset = implicit;
     if (h->uid_too_long) {
         h->unreadable = 1;
         return ms_fail(MS_ERR_INPUT, "%s: a UID is longer than %d characters (DICOM allows 64)", path, MS_UID_MAX);
@@ -293,7 +295,7 @@ static size_t samples_per_pixel(const ms_dcm_header *h, const colour_layout *c)
 
 // The layout after decoding (a JPEG decoder may have turned YBR into RGB),
 // or MS_ERR_INPUT for a colour model with no luminance to take.
-static ms_status colour_of(const char *path, DcmDataset *ds, const ms_dcm_header *h, colour_layout *c)
+static ms_status colour_of(const char *path, DcmDataset *ds, const ms_dcm_header *h, int rgb, colour_layout *c)
 {
     memset(c, 0, sizeof *c);
     if (h->samples == 1) return MS_OK;
@@ -302,8 +304,11 @@ static ms_status colour_of(const char *path, DcmDataset *ds, const ms_dcm_header
     c->planar = get_int(ds, DCM_PlanarConfiguration, 0) == 1;
     c->ybr = pi == "YBR_FULL" || pi == "YBR_FULL_422";
     c->sub422 = pi == "YBR_FULL_422";
-    if (h->bits_alloc > 16)
-        return ms_fail(MS_ERR_INPUT, "%s: %d-bit colour samples are not read (8 or 16)", path, h->bits_alloc);
+    // 32-bit colour becomes an unsigned 32-bit luma; its planes would not
+    // fit the 2-D commands' signed 32-bit channels.
+    if (h->bits_alloc > 16 && rgb)
+        return ms_fail(MS_ERR_INPUT, "%s: %d-bit colour samples are read as grey only (8 or 16 as colour)", path,
+                       h->bits_alloc);
     if (h->samples != 3 || (!c->ybr && pi != "RGB"))
         return ms_fail(MS_ERR_INPUT, "%s: colour model %s with %d samples per pixel is not read (RGB, YBR_FULL and "
                        "YBR_FULL_422 are)", path, pi.c_str(), h->samples);
@@ -317,9 +322,11 @@ static int32_t grey_of(const void *p, int bytes, size_t n, size_t i, int bits, c
     if (c->sub422) return stored_value(p, bytes, (i / 2) * 4 + (i & 1), bits, 0);
     if (c->ybr) return stored_value(p, bytes, c->planar ? i : 3 * i, bits, 0);
     size_t r = c->planar ? i : 3 * i, g = c->planar ? n + i : 3 * i + 1, b = c->planar ? 2 * n + i : 3 * i + 2;
-    double y = 0.299 * stored_value(p, bytes, r, bits, 0) + 0.587 * stored_value(p, bytes, g, bits, 0) +
-               0.114 * stored_value(p, bytes, b, bits, 0);
-    return (int32_t)lrint(y);
+    // Colour samples are unsigned: 32-bit ones come back as their bits, and
+    // so does their luma (the series reader reads them unsigned).
+    double y = 0.299 * (uint32_t)stored_value(p, bytes, r, bits, 0) + 0.587 * (uint32_t)stored_value(p, bytes, g, bits, 0) +
+               0.114 * (uint32_t)stored_value(p, bytes, b, bits, 0);
+    return (int32_t)(uint32_t)llrint(y);
 }
 
 // Pixel i of a colour frame as R, G and B: YCbCr by the JPEG (T.871) full
@@ -384,9 +391,9 @@ static ms_status decode_j2k_frames(const char *path, DcmDataset *ds, const ms_dc
 // (R, G, B) a frame.
 static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int rgb, int32_t *out)
 {
-    init_dcmtk();
     DcmFileFormat ff;
-    if (ff.loadFile(path).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    bool implicit = false;
+    if (load(ff, path, false, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     size_t n = (size_t)h->rows * (size_t)h->cols;
     if (is_j2k(h->transfer_syntax)) return decode_j2k_frames(path, ds, h, first, count, rgb, out);
@@ -399,7 +406,7 @@ static ms_status decode_frames(const char *path, const ms_dcm_header *h, int fir
     if (ds->findAndGetElement(DCM_PixelData, el).bad() || !el)
         return ms_fail(MS_ERR_INPUT, "%s: no pixel data", path);
     colour_layout col;
-    ms_status st = colour_of(path, ds, h, &col);
+    ms_status st = colour_of(path, ds, h, rgb, &col);
     if (st) return st;
     int bytes = h->bits_alloc <= 8 ? 1 : h->bits_alloc <= 16 ? 2 : 4;
     size_t per_frame = n * samples_per_pixel(h, &col), need = per_frame * (size_t)bytes * (size_t)h->frames;
@@ -532,8 +539,8 @@ extern "C" ms_status ms_dcm_read_voi(const char *path, ms_dcm_voi *voi)
     init_dcmtk();
     memset(voi, 0, sizeof *voi);
     DcmFileFormat ff;
-    if (ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData).bad())
-        return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    bool implicit = false;
+    if (load(ff, path, true, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     voi->has_window = get_doubles(ds, DCM_WindowCenter, &voi->center, 1) && get_doubles(ds, DCM_WindowWidth, &voi->width, 1) &&
                       voi->width >= 1;

@@ -20,6 +20,7 @@ typedef struct ms_dcm_header {
     char modality[20];
     char transfer_syntax[68];    /* as the dataset is encoded */
     char declared_syntax[68];    /* the meta header's, when it says otherwise ("" when it agrees) */
+    int implicit_dataset;        /* implicit VR although transfer_syntax (encapsulated) says explicit */
     char manufacturer[68];
     char photometric[20];
     int has_ipp, has_iop, has_spacing, has_tilt;

@@ -175,7 +175,17 @@ ms_status ms_dcm_read_slice(const char *path, const ms_dcm_header *h, void *dst,
 /* The rescaled values' range: each slice's stored range (the core's typed
  * min/max over a view of the slice) through its slope (either sign) and
  * intercept. */
-static void rescaled_range(const ms_volume *v, const double *m, const double *c, double *lo, double *hi)
+static void u32_minmax(const uint32_t *v, size_t n, double *lo, double *hi)
+{
+    uint32_t a = n ? v[0] : 0, b = a;
+    for (size_t i = 1; i < n; i++) {
+        a = v[i] < a ? v[i] : a;
+        b = v[i] > b ? v[i] : b;
+    }
+    *lo = a, *hi = b;
+}
+
+static void rescaled_range(const ms_volume *v, const double *m, const double *c, int u32, double *lo, double *hi)
 {
     size_t per = (size_t)v->dim[0] * (size_t)v->dim[1], size = ms_dtype_size(v->dtype);
     ms_volume slice = {.dim = {v->dim[0], v->dim[1], 1}, .dtype = v->dtype};
@@ -183,7 +193,8 @@ static void rescaled_range(const ms_volume *v, const double *m, const double *c,
     for (int64_t s = 0; s < v->dim[2]; s++) {
         double a, b;
         slice.data = (char *)v->data + (size_t)s * per * size;
-        ms_volume_minmax(&slice, &a, &b);
+        if (u32) u32_minmax(slice.data, per, &a, &b);
+        else ms_volume_minmax(&slice, &a, &b);
         double x = a * m[s] + c[s], y = b * m[s] + c[s];
         *lo = fmin(*lo, fmin(x, y)), *hi = fmax(*hi, fmax(x, y));
     }
@@ -207,12 +218,13 @@ static void rescaled_range(const ms_volume *v, const double *m, const double *c,
     do {                                                                     \
         if (in->dtype == MS_I16) { CONVERT(int16_t, T, INTEGER) }            \
         else if (in->dtype == MS_U16) { CONVERT(uint16_t, T, INTEGER) }      \
+        else if (u32) { CONVERT(uint32_t, T, INTEGER) }                      \
         else { CONVERT(int32_t, T, INTEGER) }                                \
     } while (0)
 
 /* out may share in's buffer when the types are as wide (slice s of out
  * then overwrites exactly slice s of in, element by element). */
-static void convert(const ms_volume *in, const double *m, const double *c, ms_volume *out)
+static void convert(const ms_volume *in, const double *m, const double *c, int u32, ms_volume *out)
 {
     size_t per = (size_t)in->dim[0] * (size_t)in->dim[1];
     switch (out->dtype) {
@@ -226,31 +238,32 @@ static void convert(const ms_volume *in, const double *m, const double *c, ms_vo
 #undef CONVERT_TO
 #undef CONVERT
 
-ms_status ms_dcm_rescale(const char *path, const double *m, const double *c, ms_volume *stack)
+ms_status ms_dcm_rescale(const char *path, const double *m, const double *c, int u32, ms_volume *stack)
 {
+    u32 = u32 && stack->dtype == MS_I32;
     int integer = 1, identity = 1;
     for (int64_t s = 0; s < stack->dim[2]; s++) {
         integer &= m[s] == floor(m[s]) && c[s] == floor(c[s]) && fabs(m[s]) < 1e9 && fabs(c[s]) < 1e15;
         identity &= m[s] == 1 && c[s] == 0;
     }
     double lo, hi;
-    rescaled_range(stack, m, c, &lo, &hi);
+    rescaled_range(stack, m, c, u32, &lo, &hi);
     ms_dtype t = !integer ? MS_F32
                : (lo >= -32768 && hi <= 32767) ? MS_I16
                : (identity && stack->dtype == MS_U16) ? MS_U16
                : (lo >= INT32_MIN && hi <= INT32_MAX) ? MS_I32 : MS_F64;
-    if (identity && t == stack->dtype) return MS_OK;
+    if (identity && t == stack->dtype && !u32) return MS_OK;
     if (ms_dtype_size(t) == ms_dtype_size(stack->dtype)) {
         ms_volume out = *stack;
         out.dtype = t;
-        convert(stack, m, c, &out);
+        convert(stack, m, c, u32, &out);
         stack->dtype = t;
         return MS_OK;
     }
     ms_volume out = {0};
     ms_status st = ms_volume_alloc(&out, stack->dim, t, path);
     if (st) return st;
-    convert(stack, m, c, &out);
+    convert(stack, m, c, u32, &out);
     ms_volume_free(stack);
     *stack = out;
     return MS_OK;

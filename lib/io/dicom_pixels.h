@@ -37,6 +37,8 @@ ms_status ms_dcm_read_slice(const char *path, const ms_dcm_header *h, void *dst,
  * gives it its output type: int16 when every value fits, then int32, then
  * float64 for integer rescales; float32 otherwise. In place when the
  * output is as wide as the stage. */
-ms_status ms_dcm_rescale(const char *path, const double *slope, const double *intercept, ms_volume *stack);
+/* u32: an int32 stage holds unsigned 32-bit samples (their bits as they
+ * are), read as unsigned. */
+ms_status ms_dcm_rescale(const char *path, const double *slope, const double *intercept, int u32, ms_volume *stack);
 
 #endif

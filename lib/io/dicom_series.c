@@ -474,6 +474,9 @@ static void report_assumptions(const char *path, const ms_dcm_header *h0, int n,
     if (h0->declared_syntax[0])
         ms_warn("%s: the meta header says transfer syntax %s but the data set is encoded as %s; read as encoded "
                 "(as DCMTK and pydicom do)", path, h0->declared_syntax, h0->transfer_syntax);
+    if (h0->implicit_dataset)
+        ms_warn("%s: the data set is encoded in implicit VR although its transfer syntax %s is explicit VR; read as "
+                "encoded (as pydicom does)", path, h0->transfer_syntax);
     if (h0->samples == 3)
         ms_warn("%s: colour (%s) read as grey: Y, or the luma 0.299 R + 0.587 G + 0.114 B", path, h0->photometric);
 }

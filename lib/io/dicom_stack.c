@@ -59,8 +59,12 @@ static ms_status rescale(const char *path, const slice *sl, int n, ms_volume *st
     double *m = NULL, *c = NULL;
     ms_status st = ms_alloc_array((void **)&m, (size_t)n, sizeof *m, 0, path);
     if (!st) st = ms_alloc_array((void **)&c, (size_t)n, sizeof *c, 0, path);
-    for (int s = 0; !st && s < n; s++) m[s] = sl[s].h->slope, c[s] = sl[s].h->intercept;
-    if (!st) st = ms_dcm_rescale(path, m, c, stack);
+    int u32 = 1;
+    for (int s = 0; !st && s < n; s++) {
+        m[s] = sl[s].h->slope, c[s] = sl[s].h->intercept;
+        u32 &= sl[s].h->bits_alloc == 32 && sl[s].h->pixel_rep != 1;
+    }
+    if (!st) st = ms_dcm_rescale(path, m, c, u32, stack);
     free(m);
     free(c);
     return st;

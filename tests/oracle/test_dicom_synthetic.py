@@ -48,7 +48,7 @@ def write_series(folder, arrays, ipps, iop, spacing, slope=1.0, inter=-1024.0, s
         ds.PixelRepresentation = 1 if signed else 0
         ds.RescaleSlope = f"{slope}"
         ds.RescaleIntercept = f"{inter}"
-        word = {8: np.uint8, 16: np.uint16}[bits[0]]
+        word = {8: np.uint8, 16: np.uint16, 32: np.uint32}[bits[0]]
         ds.PixelData = (arr.astype(np.int64) & np.iinfo(word).max).astype(word).tobytes()
         if trailer:   # an element after Pixel Data: the file no longer ends with the values
             ds.add_new(0xFFFCFFFC, "OB", b"\0" * 6)
@@ -193,6 +193,12 @@ stored_case("s8_implicit", u8, [sign_extend(a, 8) for a in u8], np.int16, bits=(
             implicit=True)
 s16 = [rng.integers(-32768, 32768, size=(9, 11)) for _ in range(3)]
 stored_case("s16_wide", s16, [a * 3 + 7 for a in s16], np.int32, signed=True, slope=3.0, inter=7.0)
+# unsigned 32-bit samples above 2^31 are read unsigned (float64 holds them
+# exactly); below it they stay int32
+u32 = [rng.integers(0, 1 << 32, size=(9, 11), dtype=np.uint64) for _ in range(3)]
+u32[0][0, 0], u32[1][0, 0] = (1 << 32) - 1, 0
+stored_case("u32_high", u32, u32, np.float64, bits=(32, 32), inter=0.0)
+stored_case("u32_low", [a >> 1 for a in u32], [a >> 1 for a in u32], np.int32, bits=(32, 32), inter=0.0)
 
 # 8. geometry the files do not give is assumed, and said so
 src = os.path.join(root, "u16_identity")
