@@ -26,6 +26,9 @@
  * and regrowing by half ended the spleen's leak on the organ bench and
  * left the tubes (aorta, whose sections stay within a factor 2) alone. */
 #define TAPER 0.25
+/* Parts of the key mask with intensity models of their own (the rest share
+ * the whole mask's). */
+#define MAX_PARTS 16
 #define REGROWTH 1.5
 
 typedef struct prop_ctx {
@@ -149,6 +152,31 @@ static ms_status pass_loop(prop_ctx *c, ms_propagate_pass *ps, const uint8_t *ke
     return rc;
 }
 
+/* Only the MAX_PARTS largest parts of the key mask get models of their
+ * own; the others share one label past them, which the segmenter judges by
+ * the whole mask (a speckled key mask must not cost a histogram a speck). */
+static ms_status keep_largest_parts(prop_ctx *c)
+{
+    if (c->nparts <= MAX_PARTS) return MS_OK;
+    int64_t n = c->w * c->h, *size = NULL, *rank = NULL;
+    ms_status rc = ms_alloc_array((void **)&size, (size_t)c->nparts + 1, sizeof *size, 1, "propagate");
+    if (!rc) rc = ms_alloc_array((void **)&rank, (size_t)c->nparts + 1, sizeof *rank, 1, "propagate");
+    for (int64_t i = 0; !rc && i < n; i++) size[c->key_parts[i]]++;
+    /* rank[l]: 1..MAX_PARTS for the largest (ties: lower label), else the shared label. */
+    for (int64_t r = 1; !rc && r <= MAX_PARTS; r++) {
+        int64_t best = 0;
+        for (int64_t l = 1; l <= c->nparts; l++)
+            if (!rank[l] && (!best || size[l] > size[best])) best = l;
+        rank[best] = r;
+    }
+    for (int64_t i = 0; !rc && i < n; i++)
+        if (c->key_parts[i]) c->key_parts[i] = (int32_t)(rank[c->key_parts[i]] ? rank[c->key_parts[i]] : MAX_PARTS + 1);
+    if (!rc) c->nparts = MAX_PARTS;
+    free(size);
+    free(rank);
+    return rc;
+}
+
 /* One pass from key slice ps->key (mask key) toward ps->limit. */
 static ms_status run_pass(prop_ctx *c, ms_propagate_pass *ps, const uint8_t *key)
 {
@@ -160,6 +188,7 @@ static ms_status run_pass(prop_ctx *c, ms_propagate_pass *ps, const uint8_t *key
     if (rc) { free(pm); free(m); return rc; }
     memcpy(pm, key, n);
     rc = ms_mask2d_label(key, c->w, c->h, c->key_parts, &c->nparts);
+    if (!rc) rc = keep_largest_parts(c);
     if (!rc) memcpy(c->prev_parts, c->key_parts, n * sizeof *c->prev_parts);
     ps->last = ps->key;
     if (!rc) rc = pass_loop(c, ps, key, pm, m, &prev, &ks);

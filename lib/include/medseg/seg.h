@@ -71,7 +71,8 @@ typedef struct ms_seg_prior {
     const uint8_t *allowed;        /* pixels the mask may hold; NULL: all */
     /* The model mask's parts (its 8-connected components, 1..nparts) and,
      * for each pixel of the slice being segmented, the part whose
-     * intensities it is judged by (NULL: the whole model mask). */
+     * intensities it is judged by (NULL, or a label outside 1..nparts: the
+     * whole model mask). */
     const int32_t *model_parts;
     const int32_t *part_of;
     int64_t nparts;
