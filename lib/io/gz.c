@@ -1,12 +1,14 @@
 /* Whole-volume gzip through libdeflate: several times faster than zlib's
  * streaming inflate and deflate at the same ratio.
  *
- * Reading inflates the file member by member straight into a buffer of the
- * size the NIfTI header fixes, so a stream that inflates to more or less
- * than that is refused without allocating past it. Writing compresses
- * fixed-size blocks in parallel, each a gzip member of its own (as pigz
- * does); gzip, zlib, nibabel, niftilib and ITK read the concatenation as one
- * stream, and the bytes do not depend on the thread count. */
+ * Reading inflates the file straight into a buffer of the size the NIfTI
+ * header fixes, so a stream that inflates to more or less than that is
+ * refused without allocating past it: in parallel when its members state
+ * their lengths (medseg's own files, gz_members.c), else member by member.
+ * Writing compresses fixed-size blocks in parallel, each a gzip member of
+ * its own (as bgzip does) that states its length; gzip, zlib, nibabel,
+ * niftilib and ITK read the concatenation as one stream, and the bytes do
+ * not depend on the thread count. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,7 +100,10 @@ static ms_status read_gzip(const char *path, size_t offset, size_t nbytes, unsig
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
     st = d ? ms_alloc_array((void **)&buf, want ? want : 1, 1, 0, path) : ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
     int over = 0;
-    if (!st && inflate_members(d, in, len, buf, want, &got, &over)) {
+    if (!st && ms_gzm_inflate(in, len, buf, want)) {
+        got = want;
+        *handled = 1;
+    } else if (!st && inflate_members(d, in, len, buf, want, &got, &over)) {
         if (over)
             st = ms_fail(MS_ERR_INPUT, "%s: the data inflates to more than the %zu bytes its header implies", path, want);
         *handled = st || got == want;
@@ -164,7 +169,7 @@ static void deflate_blocks(void *ctx, size_t b, size_t e)
     struct libdeflate_compressor *c = libdeflate_alloc_compressor(j->level);
     for (size_t i = b; i < e; i++) {
         size_t off = i * BLOCK, n = j->n - off < BLOCK ? j->n - off : BLOCK;
-        j->len[i] = c ? libdeflate_gzip_compress(c, j->data + off, n, j->out + i * j->bound, j->bound) : 0;
+        j->len[i] = c ? ms_gzm_compress(c, j->data + off, n, j->out + i * j->bound, j->bound) : 0;
     }
     if (c) libdeflate_free_compressor(c);
 }
@@ -175,7 +180,7 @@ static int write_blocks(FILE *fp, const unsigned char *data, size_t n, int level
     size_t total = (n + BLOCK - 1) / BLOCK, wave = 4 * (size_t)(ms_threads_get() > 0 ? ms_threads_get() : 1);
     struct libdeflate_compressor *probe = libdeflate_alloc_compressor(level);
     if (!probe) return 0;
-    size_t bound = libdeflate_gzip_compress_bound(probe, BLOCK);
+    size_t bound = ms_gzm_bound(probe, BLOCK);
     libdeflate_free_compressor(probe);
     unsigned char *out = malloc(wave * bound);
     size_t *len = malloc(wave * sizeof *len);

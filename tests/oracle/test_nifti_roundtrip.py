@@ -120,6 +120,36 @@ inflated = gzip.decompress(outs[0])
 c.check(len(inflated) == 352 + big.nbytes and inflated[352:] == big.tobytes(order="F"),
         "members inflate to header and voxels")
 gunzip = subprocess.run(["gzip", "-t", os.path.join(d, "big_t1.nii.gz")], capture_output=True)
+# Every member states its length in an extra field ('M' 'S', 4 bytes), so
+# medseg reads them in parallel; what it reads equals the volume on any
+# thread count, and a damaged member still fails as one line, exit 3.
+import struct
+pos, framed = 0, 0
+while pos < len(outs[0]):
+    hd = outs[0][pos:pos + 20]
+    if hd[3] != 4 or hd[12:16] != b"MS\x04\x00":
+        break
+    pos += struct.unpack("<I", hd[16:20])[0]
+    framed += 1
+c.check(pos == len(outs[0]) and framed == members, f"{framed} of {members} members state their length")
+for t in (1, 2):
+    back = os.path.join(d, f"back_t{t}.nii")
+    medseg("convert", os.path.join(d, "big_t1.nii.gz"), back, "--threads", t)
+    c.check(np.array_equal(np.asanyarray(nib.load(back).dataobj), big), f"own multi-member file read back, {t} thread(s)")
+second = struct.unpack("<I", outs[0][16:20])[0]             # where member 2 starts
+for name, at, flip in (("damaged_data", second + 200, 0x55), ("wrong_crc", second + struct.unpack("<I", outs[0][second + 16:second + 20])[0] - 8, 1),
+                       ("wrong_length", second + 16, 1)):
+    bad = bytearray(outs[0])
+    bad[at] ^= flip
+    f = os.path.join(d, f"{name}.nii.gz")
+    open(f, "wb").write(bytes(bad))
+    r = medseg("convert", f, os.path.join(d, f"{name}.nii"), check=False)
+    if name == "wrong_length":   # the stream itself is sound: read member by member
+        c.check(r.returncode == 0 and np.array_equal(np.asanyarray(nib.load(os.path.join(d, f"{name}.nii")).dataobj), big),
+                f"{name}: read member by member (exit {r.returncode})")
+    else:
+        c.check(r.returncode == 3 and len(r.stderr.strip().splitlines()) == 1 and not os.path.exists(os.path.join(d, f"{name}.nii")),
+                f"{name}: exit {r.returncode}, one line, no output ({r.stderr.strip()})")
 c.check(gunzip.returncode == 0, "gzip -t rejects the multi-member file")
 for lv in (1, 9):
     dst = os.path.join(d, f"big_l{lv}.nii.gz")
