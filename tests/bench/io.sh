@@ -2,7 +2,8 @@
 # Volume I/O against the peers users already have, side by side in one run,
 # on a 512x512x300 int16 chest phantom (and its DICOM series):
 #  - DICOM series -> .nii: medseg convert vs dcm2niix (-z n), one thread and all
-#  - reading every voxel of the .nii.gz: medseg info vs nibabel
+#  - reading every voxel of the .nii.gz: medseg info vs nibabel, on medseg's
+#    file (members read in parallel) and on nibabel's (one stream)
 #  - DICOM series -> .nii.gz vs dcm2niix -z y; the real series of ../shared/data
 #    (when present) -> .nii vs dcm2niix
 #  - components end to end (.nii.gz in, label, .nii.gz out) vs nibabel + scipy
@@ -77,6 +78,12 @@ for lv in default 6; do
     echo "write .nii.gz, level $lv: nibabel ${pt}s ${ps} bytes, medseg ${m}s $(stat -c %s "$d/w.nii.gz") bytes" \
          "($(ratio "$pt" "$m")x faster, size $(ratio "$(stat -c %s "$d/w.nii.gz")" "$ps")x)"
 done
+
+# Reading a file of one gzip stream (nibabel's, which medseg cannot split
+# among threads) against nibabel reading it.
+peer=$($py -c "$nib_read" "$d/nib.nii.gz")
+m=$(best "$medseg" info -q "$d/nib.nii.gz")
+echo "read nibabel's .nii.gz (one stream): nibabel ${peer}s, medseg info ${m}s ($(ratio "$peer" "$m")x)"
 
 # The same compression by pigz (-6 and -1, all cores) of the raw .nii.
 if command -v pigz >/dev/null; then
