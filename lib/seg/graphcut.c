@@ -4,12 +4,13 @@
  *
  * Pixels outside the box are background. Inside it each pixel pays
  * -log P(intensity | class) for its label, the foreground histogram learnt
- * from the box (or, when propagating, from the previous slice's mask) and
- * the background one from a ring around the box; neighbours (8-connected)
+ * from the box (or, when propagating, fixed: from the key slice's mask, a
+ * histogram for each of its parts) and the background one from a ring
+ * around the box; neighbours (8-connected)
  * pay lambda * exp(-beta * dI^2) / distance for taking different labels,
  * so the cut follows edges. Points are hard constraints. The minimum cut
- * is exact (integer max-flow); the histograms are refitted to the cut a
- * few times, then holes are filled and the largest component kept (when
+ * is exact (integer max-flow); the histograms not fixed are refitted to the
+ * cut a few times, then holes are filled and the largest component kept (when
  * propagating, the components that touch the previous slice's mask). */
 #include <math.h>
 #include <stdlib.h>
