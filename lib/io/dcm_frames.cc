@@ -125,8 +125,7 @@ extern "C" ms_status ms_dcm_frame_headers(const char *path, const ms_dcm_header 
 {
     init_dcmtk();
     DcmFileFormat ff;
-    bool implicit = false;
-    if (load(ff, path, true, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    if (load(ff, path, true, NULL).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     for (int f = 0; f < h->frames; f++) {
         out[f] = *h;

@@ -61,7 +61,7 @@ OFCondition read_implicit(DcmFileFormat &ff, const char *path, bool header_only,
     ds->transferEnd();
     if (c == EC_StreamNotifyClient || c == EC_EndOfStream) c = EC_Normal;
     if (c.good() && !header_only) relabel_pixels(ds, named.getXfer());
-    if (c.good()) *implicit = true;
+    if (c.good() && implicit) *implicit = true;
     return c;
 }
 
@@ -70,7 +70,7 @@ OFCondition read_implicit(DcmFileFormat &ff, const char *path, bool header_only,
 OFCondition msdcm::load(DcmFileFormat &ff, const char *path, bool header_only, bool *implicit)
 {
     init_dcmtk();
-    *implicit = false;
+    if (implicit) *implicit = false;
     OFCondition c = header_only
                         ? ff.loadFileUntilTag(path, EXS_Unknown, EGL_noChange, 4096, ERM_autoDetect, DCM_PixelData)
                         : ff.loadFile(path);

@@ -392,8 +392,7 @@ static ms_status decode_j2k_frames(const char *path, DcmDataset *ds, const ms_dc
 static ms_status decode_frames(const char *path, const ms_dcm_header *h, int first, int count, int rgb, int32_t *out)
 {
     DcmFileFormat ff;
-    bool implicit = false;
-    if (load(ff, path, false, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    if (load(ff, path, false, NULL).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     size_t n = (size_t)h->rows * (size_t)h->cols;
     if (is_j2k(h->transfer_syntax)) return decode_j2k_frames(path, ds, h, first, count, rgb, out);
@@ -539,8 +538,7 @@ extern "C" ms_status ms_dcm_read_voi(const char *path, ms_dcm_voi *voi)
     init_dcmtk();
     memset(voi, 0, sizeof *voi);
     DcmFileFormat ff;
-    bool implicit = false;
-    if (load(ff, path, true, &implicit).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
+    if (load(ff, path, true, NULL).bad()) return ms_fail(MS_ERR_INPUT, "%s: cannot read DICOM file", path);
     DcmDataset *ds = ff.getDataset();
     voi->has_window = get_doubles(ds, DCM_WindowCenter, &voi->center, 1) && get_doubles(ds, DCM_WindowWidth, &voi->width, 1) &&
                       voi->width >= 1;

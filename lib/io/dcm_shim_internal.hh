@@ -21,7 +21,7 @@ ms_status need_codecs(const char *path, const char *ts);
 int frame_from_groups(DcmItem *ds, int f, ms_dcm_header *h);
 // Loads path up to its pixel data (header_only) or whole (dcm_load.cc); a
 // data set in implicit VR under an encapsulated syntax is read as encoded,
-// its pixel fragments kept as that syntax's, and *implicit set.
+// its pixel fragments kept as that syntax's, and *implicit (may be NULL) set.
 OFCondition load(DcmFileFormat &ff, const char *path, bool header_only, bool *implicit);
 }  // namespace msdcm
 

@@ -91,24 +91,34 @@ static ms_status read_plain(FILE *f, const char *path, size_t offset, size_t nby
     return MS_OK;
 }
 
-static ms_status read_gzip(const char *path, size_t offset, size_t nbytes, unsigned char **out, int *handled)
+/* Member by member into buf (streams whose members do not state their
+ * lengths); *handled as ms_gz_read_span says. */
+static ms_status inflate_serial(const char *path, const unsigned char *in, size_t len, unsigned char *buf,
+                                size_t want, int *handled)
 {
-    unsigned char *in = NULL, *buf = NULL;
-    size_t len = 0, want = offset + nbytes, got = 0;
-    ms_status st = slurp(path, &in, &len);
-    if (st) return st;
     struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
-    st = d ? ms_alloc_array((void **)&buf, want ? want : 1, 1, 0, path) : ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    if (!d) return ms_fail(MS_ERR_NOMEM, "%s: out of memory", path);
+    size_t got = 0;
     int over = 0;
-    if (!st && ms_gzm_inflate(in, len, buf, want)) {
-        got = want;
-        *handled = 1;
-    } else if (!st && inflate_members(d, in, len, buf, want, &got, &over)) {
+    ms_status st = MS_OK;
+    if (inflate_members(d, in, len, buf, want, &got, &over)) {
         if (over)
             st = ms_fail(MS_ERR_INPUT, "%s: the data inflates to more than the %zu bytes its header implies", path, want);
         *handled = st || got == want;
     }
-    if (d) libdeflate_free_decompressor(d);
+    libdeflate_free_decompressor(d);
+    return st;
+}
+
+static ms_status read_gzip(const char *path, size_t offset, size_t nbytes, unsigned char **out, int *handled)
+{
+    unsigned char *in = NULL, *buf = NULL;
+    size_t len = 0, want = offset + nbytes;
+    ms_status st = slurp(path, &in, &len);
+    if (st) return st;
+    st = ms_alloc_array((void **)&buf, want ? want : 1, 1, 0, path);
+    if (!st && ms_gzm_inflate(in, len, buf, want)) *handled = 1;
+    else if (!st) st = inflate_serial(path, in, len, buf, want, handled);
     free(in);
     if (!st && *handled) {
         memmove(buf, buf + offset, nbytes);

@@ -19,6 +19,10 @@
 #define HEAD 20     /* 10 fixed + XLEN (2) + subfield header (4) + length (4) */
 #define TAIL 8      /* CRC-32, ISIZE */
 
+/* A member's first 16 bytes: magic, deflate, FLG = FEXTRA, no time, XFL 0,
+ * OS Unix, XLEN 8, subfield 'M' 'S' of 4 bytes. */
+static const unsigned char head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 8, 0, 'M', 'S', 4, 0};
+
 static uint32_t le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -41,7 +45,6 @@ size_t ms_gzm_compress(struct libdeflate_compressor *c, const unsigned char *in,
     size_t raw = libdeflate_deflate_compress(c, in, n, out + HEAD, cap - HEAD - TAIL);
     size_t total = HEAD + raw + TAIL;
     if (!raw || total > UINT32_MAX) return 0;
-    static const unsigned char head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 8, 0, 'M', 'S', 4, 0};
     memcpy(out, head, sizeof head);
     put_le32(out + 16, (uint32_t)total);
     put_le32(out + HEAD + raw, libdeflate_crc32(0, in, n));
@@ -56,7 +59,6 @@ typedef struct {
 /* The length a member's header states, or 0 when it is not such a header. */
 static size_t stated_length(const unsigned char *p, size_t left)
 {
-    static const unsigned char head[16] = {0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 8, 0, 'M', 'S', 4, 0};
     if (left < HEAD + TAIL || memcmp(p, head, 4) != 0 || memcmp(p + 10, head + 10, 6) != 0) return 0;
     size_t len = le32(p + 16);
     return len >= HEAD + TAIL && len <= left ? len : 0;

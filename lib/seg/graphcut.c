@@ -86,6 +86,9 @@ static void hist_costs(const hist *h, float cost[NBINS])
  * histogram, for the pixels that descend from it: a small bright part (the
  * aortic root beside the larger, darker descending aorta) is not judged by
  * the larger part's intensities. */
+/* The model a part label selects: the part's own, or 0 (the whole model). */
+static int64_t part_model(const cut_ctx *c, int64_t label) { return label > 0 && label <= c->nparts ? label : 0; }
+
 static ms_status fit_fg_parts(cut_ctx *c)
 {
     const ms_seg_prior *pr = c->prior;
@@ -97,10 +100,10 @@ static ms_status fit_fg_parts(cut_ctx *c)
     for (int64_t i = 0; i < ps->w * ps->h; i++) {
         if (!pm[i]) continue;
         int b = bin_of(c, ps->px[i]);
-        int64_t k = c->nparts ? pr->model_parts[i] : 0;
+        int64_t k = c->nparts ? part_model(c, pr->model_parts[i]) : 0;
         h[0].count[b]++;
         h[0].n++;
-        if (k > 0 && k <= c->nparts) {
+        if (k) {
             h[k].count[b]++;
             h[k].n++;
         }
@@ -193,8 +196,8 @@ static void add_tlink(const cut_ctx *c, ms_flow *g, int64_t x, int64_t y, double
     }
     const ms_slice *s = c->s;
     int b = bin_of(c, s->px[y * s->w + x]);
-    int64_t k = c->nparts ? c->prior->part_of[y * s->w + x] : 0;
-    double dfg = c->cost_fg[k > 0 && k <= c->nparts ? k : 0][b], dbg = c->cost_bg[b];
+    int64_t k = c->nparts ? part_model(c, c->prior->part_of[y * s->w + x]) : 0;
+    double dfg = c->cost_fg[k][b], dbg = c->cost_bg[b];
     if (c->prior) {
         if (c->prior->mask[y * s->w + x]) dbg += PRIOR_NATS;
         else dfg += PRIOR_NATS;

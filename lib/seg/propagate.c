@@ -26,10 +26,10 @@
  * and regrowing by half ended the spleen's leak on the organ bench and
  * left the tubes (aorta, whose sections stay within a factor 2) alone. */
 #define TAPER 0.25
+#define REGROWTH 1.5
 /* Parts of the key mask with intensity models of their own (the rest share
  * the whole mask's). */
 #define MAX_PARTS 16
-#define REGROWTH 1.5
 
 typedef struct prop_ctx {
     const ms_volume *img;
@@ -65,10 +65,11 @@ static void within(const prop_ctx *c, double r, uint8_t *allowed)
  * box margin and by the reach, so all it may reach lies inside. Distances
  * and nearest parts are computed there only (a 512x512 slice otherwise
  * costs more than the cut). */
-static ms_status reach_maps(prop_ctx *c, const ms_slice *s, const uint8_t *prev_mask, double reach)
+static ms_status reach_maps(prop_ctx *c, const ms_slice *s, const uint8_t *prev_mask, const int64_t bbox[4],
+                            double reach)
 {
     int64_t *b = c->win;
-    ms_mask2d_box(prev_mask, c->w, c->h, b);
+    memcpy(b, bbox, sizeof c->win);
     ms_box_enlarge(b, STEP_ENLARGE, (int64_t)ceil(reach / fmin(s->sx, s->sy)) + 1, c->w, c->h);
     int64_t ww = b[2] - b[0] + 1, wh = b[3] - b[1] + 1;
     for (int64_t y = 0; y < wh; y++)
@@ -95,9 +96,11 @@ static ms_status segment_step(prop_ctx *c, const ms_slice *prev, const uint8_t *
     ms_prompt p;
     memset(&p, 0, sizeof p);
     p.has_box = 1;
-    ms_mask2d_box(prev_mask, c->w, c->h, p.box);
+    int64_t bbox[4];
+    ms_mask2d_box(prev_mask, c->w, c->h, bbox);
+    memcpy(p.box, bbox, sizeof bbox);
     ms_box_enlarge(p.box, STEP_ENLARGE, 1, c->w, c->h);
-    ms_status rc = reach_maps(c, s, prev_mask, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]));
+    ms_status rc = reach_maps(c, s, prev_mask, bbox, fmax(REACH_MM, REACH_GAPS * c->img->spacing[c->za]));
     ms_seg_prior prior = {prev, prev_mask, key, key_mask, c->allowed, c->key_parts, c->part_of, c->nparts};
     ms_seg2d_fn seg = c->o->seg ? c->o->seg : ms_graphcut_segment;
     if (!rc) rc = seg(c->o->seg_ctx, s, &p, &prior, m);

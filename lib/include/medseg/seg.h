@@ -99,8 +99,6 @@ void ms_mask2d_fill_holes(uint8_t *m, int64_t w, int64_t h);
 ms_status ms_mask2d_keep_largest(uint8_t *m, int64_t w, int64_t h);
 /* 8-connected components of m into lab (w*h; 0 background, 1..*n). */
 ms_status ms_mask2d_label(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *n);
-/* 8-connected components of m into lab (w*h; 0 background, 1..*n). */
-ms_status ms_mask2d_label(const uint8_t *m, int64_t w, int64_t h, int32_t *lab, int64_t *n);
 /* out[i] = the label of lab's nearest labelled pixel (3-4 chamfer metric);
  * all 0 when lab has none. */
 ms_status ms_mask2d_nearest_label(const int32_t *lab, int64_t w, int64_t h, int32_t *out);
